@@ -1,0 +1,325 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/healthmon/healthmon/config"
+	"github.com/healthmon/healthmon/prediction"
+	"github.com/healthmon/healthmon/scoring"
+)
+
+// Transition is a change of a component's status between two evaluations.
+type Transition struct {
+	Component string
+	From, To  scoring.Status
+}
+
+// Evaluation is everything one evaluation produced, published as a whole so
+// that a scrape or an API call always sees one consistent state.
+type Evaluation struct {
+	Snapshot scoring.Snapshot
+	// LastSuccess is when each component's check last ran without error.
+	LastSuccess map[string]time.Time
+	// Transitions counts status changes since start, by component and
+	// statuses. Only changes between known statuses count.
+	Transitions map[Transition]uint64
+	// HistorySize is how many snapshots the history holds.
+	HistorySize int
+}
+
+// component is one check with the state the evaluator keeps for it.
+type component struct {
+	name    string
+	kind    string
+	cfg     *config.Component // nil for checks registered in Go
+	timeout time.Duration
+	check   Check
+
+	// running is set while a check's goroutine is alive, so a check that
+	// ignores its context and hangs is not started a second time.
+	running atomic.Bool
+}
+
+// Evaluator runs every check concurrently, each under its own timeout and
+// with panics recovered, scores the results into a snapshot and keeps the
+// history. It is safe for concurrent use.
+type Evaluator struct {
+	logger *slog.Logger
+	now    func() time.Time
+
+	evalMu sync.Mutex // serialises evaluations
+
+	mu         sync.Mutex // guards the fields below
+	interval   time.Duration
+	policy     scoring.Policy
+	components []*component
+	lastStatus map[string]scoring.Status
+	lastOK     map[string]time.Time
+	trans      map[Transition]uint64
+	history    *prediction.History
+
+	latest atomic.Pointer[Evaluation]
+}
+
+// NewEvaluator builds the checks of a configuration.
+func NewEvaluator(cfg *config.Config, logger *slog.Logger) (*Evaluator, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Evaluator{
+		logger:     logger,
+		now:        time.Now,
+		lastStatus: map[string]scoring.Status{},
+		lastOK:     map[string]time.Time{},
+		trans:      map[Transition]uint64{},
+		history:    prediction.NewHistory(cfg.Global.HistorySize),
+	}
+	if err := e.Apply(cfg); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Apply swaps in the components and settings of a new configuration as a
+// whole: every check is built first, and on any error nothing changes.
+// Components kept by name keep their state; Go-registered checks stay.
+func (e *Evaluator) Apply(cfg *config.Config) error {
+	built := make([]*component, 0, len(cfg.Components))
+	for _, c := range cfg.Components {
+		chk, err := NewCheck(c, e.logger)
+		if err != nil {
+			return err
+		}
+		built = append(built, &component{name: c.Name, kind: c.Kind, cfg: c, timeout: c.CheckTimeout(cfg.Global), check: chk})
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	names := map[string]bool{}
+	for _, c := range built {
+		names[c.name] = true
+	}
+	for _, c := range e.components {
+		if c.cfg == nil {
+			if names[c.name] {
+				return fmt.Errorf("component %s: name already taken by a check registered in Go", c.name)
+			}
+			built = append(built, c)
+		}
+	}
+	sort.Slice(built, func(i, j int) bool { return built[i].name < built[j].name })
+	e.components = built
+	e.interval = time.Duration(cfg.Global.Interval)
+	e.policy = cfg.Scoring.Policy()
+	return nil
+}
+
+// Register adds a check written in Go under a component name, with the same
+// timeout and panic isolation as the configured kinds.
+func (e *Evaluator) Register(name string, timeout time.Duration, chk Check) error {
+	if name == "" || chk == nil {
+		return errors.New("register: a name and a check are required")
+	}
+	if timeout <= 0 {
+		return fmt.Errorf("register %s: timeout must be positive", name)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.components {
+		if c.name == name {
+			return fmt.Errorf("register %s: a component of that name exists", name)
+		}
+	}
+	e.components = append(e.components, &component{name: name, kind: "go", timeout: timeout, check: chk})
+	sort.Slice(e.components, func(i, j int) bool { return e.components[i].name < e.components[j].name })
+	return nil
+}
+
+// Interval returns the configured time between evaluations.
+func (e *Evaluator) Interval() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.interval
+}
+
+// Latest returns the last evaluation, nil before the first.
+func (e *Evaluator) Latest() *Evaluation { return e.latest.Load() }
+
+// History returns the snapshot history.
+func (e *Evaluator) History() *prediction.History { return e.history }
+
+// Run evaluates now and then every interval until ctx is done.
+func (e *Evaluator) Run(ctx context.Context) {
+	for {
+		e.Evaluate(ctx)
+		// Read the interval each pass: a reload may change it.
+		t := time.NewTimer(e.Interval())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// result is what one check produced.
+type result struct {
+	readings []scoring.Reading
+	err      error
+	duration time.Duration
+	done     time.Time
+}
+
+// Evaluate runs every check once, concurrently, and publishes the snapshot.
+// It returns when every check has returned or reached its deadline.
+func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
+	e.evalMu.Lock()
+	defer e.evalMu.Unlock()
+	// Checks run without e.mu held, so a reload need not wait for them.
+	e.mu.Lock()
+	components, policy := e.components, e.policy
+	e.mu.Unlock()
+
+	start := e.now()
+	results := make([]result, len(components))
+	var wg sync.WaitGroup
+	for i, c := range components {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = e.runCheck(ctx, c)
+		}()
+	}
+	wg.Wait()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	healths := make([]scoring.ComponentHealth, len(components))
+	for i, c := range components {
+		r := results[i]
+		if c.cfg != nil {
+			for j := range r.readings {
+				if t, ok := c.cfg.ThresholdsFor(r.readings[j].Metric, r.readings[j].Resource); ok {
+					r.readings[j].Thresholds = t
+				}
+			}
+		}
+		h := scoring.Assess(c.name, c.kind, r.readings, r.err)
+		h.Duration, h.CheckedAt = r.duration, r.done
+		healths[i] = h
+		if r.err == nil {
+			e.lastOK[c.name] = r.done
+		}
+	}
+	snap := scoring.NewSnapshot(start, policy, healths)
+	snap.Duration = e.now().Sub(start)
+	e.recordTransitions(snap)
+	e.history.Add(snap)
+
+	ev := &Evaluation{
+		Snapshot:    snap,
+		LastSuccess: make(map[string]time.Time, len(e.lastOK)),
+		Transitions: make(map[Transition]uint64, len(e.trans)),
+		HistorySize: e.history.Len(),
+	}
+	for _, c := range components {
+		if t, ok := e.lastOK[c.name]; ok {
+			ev.LastSuccess[c.name] = t
+		}
+	}
+	for k, v := range e.trans {
+		if _, kept := snap.Component(k.Component); kept {
+			ev.Transitions[k] = v
+		}
+	}
+	e.latest.Store(ev)
+	return ev
+}
+
+// recordTransitions counts and logs status changes. Must hold e.mu.
+func (e *Evaluator) recordTransitions(snap scoring.Snapshot) {
+	present := make(map[string]bool, len(snap.Components))
+	for _, c := range snap.Components {
+		present[c.Name] = true
+		prev, seen := e.lastStatus[c.Name]
+		e.lastStatus[c.Name] = c.Status
+		if !seen || prev == c.Status {
+			continue
+		}
+		if prev.Known() && c.Status.Known() {
+			e.trans[Transition{Component: c.Name, From: prev, To: c.Status}]++
+		}
+		level := slog.LevelInfo
+		if c.Status.WorseThan(prev) && c.Status >= scoring.StatusWarning {
+			level = slog.LevelWarn
+		}
+		args := []any{"component", c.Name, "from", prev.String(), "to", c.Status.String()}
+		if len(c.Issues) > 0 {
+			args = append(args, "issues", c.Issues)
+		}
+		e.logger.Log(context.Background(), level, "component status changed", args...)
+	}
+	// Forget components that are gone, so their series leave /metrics.
+	for name := range e.lastStatus {
+		if !present[name] {
+			delete(e.lastStatus, name)
+			delete(e.lastOK, name)
+		}
+	}
+	for k := range e.trans {
+		if !present[k.Component] {
+			delete(e.trans, k)
+		}
+	}
+}
+
+// runCheck runs one check under its own deadline. It returns at the
+// deadline even if the check does not, and turns a panic into an error.
+func (e *Evaluator) runCheck(ctx context.Context, c *component) result {
+	start := e.now()
+	if !c.running.CompareAndSwap(false, true) {
+		return result{err: fmt.Errorf("the previous check is still running past its %s timeout; not started again until it returns", c.timeout), done: e.now()}
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		defer c.running.Store(false)
+		defer func() {
+			if p := recover(); p != nil {
+				e.logger.Error("check panicked", "component", c.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				done <- result{err: fmt.Errorf("check panicked: %v", p)}
+			}
+		}()
+		readings, err := c.check.Check(cctx)
+		done <- result{readings: readings, err: err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-cctx.Done():
+		select {
+		case r = <-done: // finished at the same moment: keep its result
+		default:
+			if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+				r.err = fmt.Errorf("check timed out after %s", c.timeout)
+			} else {
+				r.err = fmt.Errorf("check cancelled: %w", cctx.Err())
+			}
+		}
+	}
+	if r.err != nil && errors.Is(r.err, context.DeadlineExceeded) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		r.err = fmt.Errorf("check timed out after %s: %w", c.timeout, r.err)
+	}
+	r.done = e.now()
+	r.duration = r.done.Sub(start)
+	return r
+}
