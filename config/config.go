@@ -8,8 +8,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -317,13 +317,18 @@ func th(dir scoring.Direction, excellent, warning, critical float64) *Threshold 
 
 // Parse decodes and validates a configuration document.
 func Parse(data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	if root.Kind == 0 || len(root.Content) == 0 || root.Content[0].Tag == "!!null" {
+		return nil, errors.New("the configuration is empty")
+	}
+	if err := checkFields(&root, reflect.TypeOf(Config{}), ""); err != nil {
+		return nil, err
+	}
 	cfg := &Config{Global: DefaultGlobal}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("the configuration is empty")
-		}
+	if err := root.Decode(cfg); err != nil {
 		return nil, cleanYAMLError(err)
 	}
 	if cfg.Scoring.policy.Weights == nil {

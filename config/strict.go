@@ -1,0 +1,143 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// yaml.v3 applies KnownFields only to the top-level decode: node.Decode in
+// a custom UnmarshalYAML accepts any key. So before decoding, checkFields
+// walks the whole document against the Go types and refuses unknown keys
+// (and malformed durations, whose own errors carry no line), naming the
+// field path and the line.
+
+var durationType = reflect.TypeOf(model.Duration(0))
+
+// checkFields checks node against type t; path names the node for errors.
+func checkFields(node *yaml.Node, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if node.Kind == yaml.DocumentNode {
+		for _, c := range node.Content {
+			if err := checkFields(c, t, path); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if node.Kind == yaml.AliasNode {
+		return checkFields(node.Alias, t, path)
+	}
+	if t == durationType {
+		if node.Kind == yaml.ScalarNode && node.Tag != "!!null" {
+			if _, err := model.ParseDuration(node.Value); err != nil {
+				return lineError(node.Line, path, "%q is not a duration (use e.g. 30s, 5m, 1h)", node.Value)
+			}
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if node.Kind != yaml.MappingNode {
+			return nil // the decoder reports the type mismatch
+		}
+		fields := structFields(t)
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			key, val := node.Content[i], node.Content[i+1]
+			if key.Value == "<<" {
+				continue // merge key: checked through the alias
+			}
+			ft, ok := fields[key.Value]
+			if !ok {
+				return lineError(key.Line, join(path, key.Value), "unknown field %q (known: %s)", key.Value, strings.Join(sortedKeys(fields), ", "))
+			}
+			if err := checkFields(val, ft, join(path, key.Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if node.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for i, c := range node.Content {
+			if err := checkFields(c, t.Elem(), fmt.Sprintf("%s[%s]", path, itemName(c, i))); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if node.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			if err := checkFields(node.Content[i+1], t.Elem(), join(path, node.Content[i].Value)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// itemName names a list item by its `name` key when it has one, else by
+// its index.
+func itemName(n *yaml.Node, i int) string {
+	if v := valueNode(n, "name"); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return fmt.Sprint(i)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// structFields maps the YAML keys of a struct to their types, following
+// `,inline` fields as yaml.v3 does.
+func structFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range structFields(ft) {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func sortedKeys(m map[string]reflect.Type) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
