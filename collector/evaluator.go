@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -92,8 +93,23 @@ func NewEvaluator(cfg *config.Config, logger *slog.Logger) (*Evaluator, error) {
 // whole: every check is built first, and on any error nothing changes.
 // Components kept by name keep their state; Go-registered checks stay.
 func (e *Evaluator) Apply(cfg *config.Config) error {
+	e.mu.Lock()
+	prev := make(map[string]*component, len(e.components))
+	for _, c := range e.components {
+		if c.cfg != nil {
+			prev[c.name] = c
+		}
+	}
+	e.mu.Unlock()
 	built := make([]*component, 0, len(cfg.Components))
 	for _, c := range cfg.Components {
+		// An unchanged component keeps its check, so a reload loses none of
+		// the check's own state (the system kind's last CPU sample, open
+		// connections) and a hung check is still not started twice.
+		if p, ok := prev[c.Name]; ok && p.timeout == c.CheckTimeout(cfg.Global) && sameComponent(p.cfg, c) {
+			built = append(built, p)
+			continue
+		}
 		chk, err := NewCheck(c, e.logger)
 		if err != nil {
 			return err
@@ -119,6 +135,24 @@ func (e *Evaluator) Apply(cfg *config.Config) error {
 	e.interval = time.Duration(cfg.Global.Interval)
 	e.policy = cfg.Scoring.Policy()
 	return nil
+}
+
+// sameComponent reports whether two configured components would build the
+// same check: equal but for where they sit in their files.
+func sameComponent(a, b *config.Component) bool {
+	x, y := *a, *b
+	x.Line, y.Line = 0, 0
+	x.Thresholds, y.Thresholds = nil, nil
+	if !reflect.DeepEqual(x, y) || len(a.Thresholds) != len(b.Thresholds) {
+		return false
+	}
+	for k, t := range a.Thresholds {
+		u, ok := b.Thresholds[k]
+		if !ok || (t == nil) != (u == nil) || (t != nil && !reflect.DeepEqual(t.Thresholds(), u.Thresholds())) {
+			return false
+		}
+	}
+	return true
 }
 
 // Register adds a check written in Go under a component name, with the same
@@ -281,6 +315,10 @@ func (e *Evaluator) recordTransitions(snap scoring.Snapshot) {
 	}
 }
 
+// cancelGrace is how long a check may take to return after its deadline
+// before it is abandoned as hung.
+const cancelGrace = 100 * time.Millisecond
+
 // runCheck runs one check under its own deadline. It returns at the
 // deadline even if the check does not, and turns a panic into an error.
 func (e *Evaluator) runCheck(ctx context.Context, c *component) result {
@@ -306,18 +344,25 @@ func (e *Evaluator) runCheck(ctx context.Context, c *component) result {
 	select {
 	case r = <-done:
 	case <-cctx.Done():
+		// A check that honours its context returns at once; give it a
+		// moment so that it is not counted as still running next time.
+		grace := time.NewTimer(cancelGrace)
 		select {
-		case r = <-done: // finished at the same moment: keep its result
-		default:
-			if errors.Is(cctx.Err(), context.DeadlineExceeded) {
-				r.err = fmt.Errorf("check timed out after %s", c.timeout)
-			} else {
-				r.err = fmt.Errorf("check cancelled: %w", cctx.Err())
-			}
+		case r = <-done:
+		case <-grace.C:
+			r.err = cctx.Err()
 		}
+		grace.Stop()
 	}
-	if r.err != nil && errors.Is(r.err, context.DeadlineExceeded) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		r.err = fmt.Errorf("check timed out after %s: %w", c.timeout, r.err)
+	if r.err != nil && cctx.Err() != nil && (errors.Is(r.err, context.DeadlineExceeded) || errors.Is(r.err, context.Canceled)) {
+		switch {
+		case ctx.Err() != nil:
+			r.err = fmt.Errorf("check cancelled: %w", ctx.Err())
+		case r.err == cctx.Err():
+			r.err = fmt.Errorf("check timed out after %s", c.timeout)
+		default:
+			r.err = fmt.Errorf("check timed out after %s: %w", c.timeout, r.err)
+		}
 	}
 	r.done = e.now()
 	r.duration = r.done.Sub(start)
