@@ -129,6 +129,12 @@ type ComponentHealth struct {
 // health. A non-nil checkErr makes the component failing with the error as
 // its issue; readings returned alongside an error are still kept.
 func Assess(name, kind string, readings []Reading, checkErr error) ComponentHealth {
+	return assess(name, kind, readings, checkErr, (*Reading).Judge)
+}
+
+// assess is Assess with the judgement of each reading given, so that
+// AssessHeld can add hysteresis.
+func assess(name, kind string, readings []Reading, checkErr error, judge func(*Reading)) ComponentHealth {
 	c := ComponentHealth{Name: name, Kind: kind, Issues: []string{}, Recommendations: []string{}}
 	c.Readings, c.Issues = uniqueReadings(name, readings)
 	for range c.Issues {
@@ -137,7 +143,7 @@ func Assess(name, kind string, readings []Reading, checkErr error) ComponentHeal
 	statuses := make([]Status, 0, len(c.Readings)+1)
 	for i := range c.Readings {
 		r := &c.Readings[i]
-		r.Judge()
+		judge(r)
 		if !r.Judged() {
 			continue
 		}
