@@ -118,6 +118,18 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.Load(path)
 }
 
+// newGatherer returns what /metrics serves: the health families from one
+// registry, the exporter's own go_* and process_* metrics from another, as
+// node_exporter does.
+func newGatherer(eval *collector.Evaluator, extra ...prometheus.Collector) prometheus.Gatherer {
+	health := prometheus.NewRegistry()
+	health.MustRegister(versioncollector.NewCollector("healthmon"), collector.NewExporter(eval.Latest))
+	health.MustRegister(extra...)
+	own := prometheus.NewRegistry()
+	own.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return prometheus.Gatherers{own, health}
+}
+
 func runServe(f flags, cfg *config.Config, logger *slog.Logger) int {
 	logger.Info("Starting healthmon", "version", version.Info(), "config", configName(f.configFile))
 	logger.Info("Build context", "build_context", version.BuildContext())
@@ -129,16 +141,9 @@ func runServe(f flags, cfg *config.Config, logger *slog.Logger) int {
 	}
 	reloader := newReloader(f.configFile, eval, logger)
 
-	health := prometheus.NewRegistry()
-	health.MustRegister(versioncollector.NewCollector("healthmon"), collector.NewExporter(eval.Latest), reloader)
-	// The exporter's own go_* and process_* metrics, apart from the health
-	// families, as node_exporter does.
-	own := prometheus.NewRegistry()
-	own.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
 	mux, err := server.NewMux(server.Options{
 		TelemetryPath: f.telemetryPath,
-		Gatherer:      prometheus.Gatherers{own, health},
+		Gatherer:      newGatherer(eval, reloader),
 		Latest:        eval.Latest,
 		Reload:        reloader.Reload,
 		Version:       version.Info(),
