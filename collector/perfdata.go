@@ -220,9 +220,9 @@ func ParsePluginOutput(out string) (PluginOutput, error) {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // ParsePerfdata parses space-separated performance data items. Labels may
-// be quoted with single quotes, a quote inside doubled (”). Items that do
-// not parse are skipped and reported in the error, which joins one error
-// per bad item.
+// be quoted with single quotes, a quote inside them written twice. Items
+// that do not parse are skipped and reported in the error, which joins one
+// error per bad item.
 func ParsePerfdata(s string) ([]Perfdata, error) {
 	var out []Perfdata
 	var errs []error
