@@ -52,7 +52,7 @@ type rayCheck struct {
 }
 
 func newRayCheck(c *config.Component, logger *slog.Logger) (Check, error) {
-	client, err := promconfig.NewClientFromConfig(c.Ray.HTTPClientConfig, "ray_"+c.Name)
+	client, err := promconfig.NewClientFromConfig(c.Ray.HTTPClient.HTTPClientConfig, "ray_"+c.Name)
 	if err != nil {
 		return nil, fmt.Errorf("ray http client: %w", err)
 	}

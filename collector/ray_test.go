@@ -467,6 +467,7 @@ func TestRayConfigErrors(t *testing.T) {
 		{"    ray: {address: 'http://x:8265', resources: ['node:InternalHead']}\n", "per-node marker"},
 		{"    ray: {address: 'http://x:8265', resources: [CPU, CPU]}\n", "listed twice"},
 		{"    ray: {address: 'http://x:8265', dead_node_max_age: -1h}\n", "dead_node_max_age"},
+		{"    ray: {address: 'http://x:8265', dead_node_max_age: 1 day}\n", "dead_node_max_age"},
 		{"    ray: {address: 'http://x:8265', tokn: x}\n", "tokn"},
 		{"    ray: {address: 'http://x:8265', http_client_config: {bearer_token: a, bearer_token_file: b}}\n", "at most one of bearer_token"},
 		{"    thresholds: {resource_usd_ratio: {warning: 0.5}}\n    ray: {address: 'http://x:8265'}\n", "unknown metric \"resource_usd_ratio\""},

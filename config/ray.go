@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -23,7 +22,7 @@ type RayConfig struct {
 	// with RAY_AUTH_MODE=token (Ray >= 2.52) goes in
 	// authorization.credentials or authorization.credentials_file; TLS and
 	// proxy settings as in Prometheus.
-	HTTPClientConfig promconfig.HTTPClientConfig `yaml:"http_client_config"`
+	HTTPClient HTTPClient `yaml:"http_client_config"`
 	// Resources whose used ratio is read, by their Ray names (as `ray
 	// status` prints them); default CPU, GPU, memory, object_store_memory.
 	// A resource the cluster does not have gives no reading.
@@ -85,22 +84,7 @@ var rayDefaults = map[string]*Threshold{
 
 // UnmarshalYAML applies the defaults before decoding.
 func (r *RayConfig) UnmarshalYAML(node *yaml.Node) error {
-	*r = RayConfig{HTTPClientConfig: promconfig.DefaultHTTPClientConfig, DeadNodeMaxAge: DefaultRayDeadNodeMaxAge}
-	// These fields validate in their own UnmarshalYAML, whose errors carry
-	// no line: decode them alone first to name their line.
-	for key, into := range map[string]any{"http_client_config": &promconfig.HTTPClientConfig{}, "dead_node_max_age": new(model.Duration)} {
-		v := valueNode(node, key)
-		if v == nil {
-			continue
-		}
-		if err := v.Decode(into); err != nil {
-			var te *yaml.TypeError
-			if errors.As(err, &te) {
-				return err
-			}
-			return lineError(v.Line, "ray."+key, "%s", err)
-		}
-	}
+	*r = RayConfig{HTTPClient: HTTPClient{promconfig.DefaultHTTPClientConfig}, DeadNodeMaxAge: DefaultRayDeadNodeMaxAge}
 	type plain RayConfig
 	return node.Decode((*plain)(r))
 }
@@ -130,9 +114,6 @@ func prepareRay(c *Component) error {
 		return fmt.Errorf("address %q must not have a query or a fragment", r.Address)
 	}
 	r.Address = strings.TrimRight(r.Address, "/")
-	if err := r.HTTPClientConfig.Validate(); err != nil {
-		return fmt.Errorf("http_client_config: %w", err)
-	}
 	if len(r.Resources) == 0 {
 		r.Resources = append([]string(nil), DefaultRayResources...)
 	}
