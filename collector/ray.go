@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"time"
@@ -107,6 +108,8 @@ func (r *rayCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 	readings := rayReadings(status, nodes, r.resources, r.deadMaxAge, r.now())
 
 	switch {
+	case statusErr != nil && nodeEr != nil && statusErr.Error() == nodeEr.Error():
+		return readings, statusErr // unreachable, or the token refused
 	case statusErr != nil && nodeEr != nil:
 		return readings, fmt.Errorf("cluster status: %w; node list: %w", statusErr, nodeEr)
 	case statusErr != nil:
@@ -129,7 +132,16 @@ func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("dashboard unreachable: %w", err)
+		// Name the dashboard rather than the path, so that both endpoints
+		// failing alike read as one error.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("dashboard %s did not answer within the check's timeout: %w", r.base, ctx.Err())
+		}
+		return nil, fmt.Errorf("dashboard %s unreachable: %w", r.base, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, rayMaxBody+1))
@@ -143,9 +155,9 @@ func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
 	case http.StatusOK:
 		return body, nil
 	case http.StatusUnauthorized:
-		return nil, fmt.Errorf("GET %s: HTTP 401: the dashboard requires a token (RAY_AUTH_MODE=token) and none was sent; set ray.http_client_config.authorization.credentials_file to a file holding the cluster's token", url)
+		return nil, fmt.Errorf("dashboard %s: HTTP 401: the dashboard requires a token (RAY_AUTH_MODE=token) and none was sent; set ray.http_client_config.authorization.credentials_file to a file holding the cluster's token", r.base)
 	case http.StatusForbidden:
-		return nil, fmt.Errorf("GET %s: HTTP 403: the dashboard rejected the token; check that ray.http_client_config.authorization holds the cluster's current token", url)
+		return nil, fmt.Errorf("dashboard %s: HTTP 403: the dashboard rejected the token; check that ray.http_client_config.authorization holds the cluster's current token", r.base)
 	}
 	// Ray reports its own errors as {"result": false, "msg": ...}.
 	var env rayEnvelope
