@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/healthmon/healthmon/config"
 	"github.com/healthmon/healthmon/scoring"
 )
@@ -535,4 +538,65 @@ func FuzzParseRay(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRayExposition runs the dead-node cluster through the evaluator and
+// the exporter: the dead node and the resources reach /metrics with their
+// Ray names as the resource label, and the component's status is set.
+func TestRayExposition(t *testing.T) {
+	fake := &fakeRay{t: t, status: rayFixture(t, "cluster_status_dead_node.json"), nodes: rayFixture(t, "api_v0_nodes_dead_node.json")}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	cfg, err := config.Parse([]byte("components:\n  - name: ray_cluster\n    kind: ray\n    ray: {address: '" + srv.URL + "'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, err := NewEvaluator(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval.Evaluate(context.Background())
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewExporter(eval.Latest))
+	want := `
+# HELP healthmon_component_status Component health status as a state set. Refreshed every evaluation interval, not at scrape.
+# TYPE healthmon_component_status gauge
+healthmon_component_status{component="ray_cluster",status="critical"} 1
+healthmon_component_status{component="ray_cluster",status="excellent"} 0
+healthmon_component_status{component="ray_cluster",status="failing"} 0
+healthmon_component_status{component="ray_cluster",status="good"} 0
+healthmon_component_status{component="ray_cluster",status="unknown"} 0
+healthmon_component_status{component="ray_cluster",status="warning"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "healthmon_component_status"); err != nil {
+		t.Error(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "healthmon_metric_value" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			values[labels["metric"]+"{"+labels["resource"]+"}"] = m.GetGauge().GetValue()
+		}
+	}
+	for id, v := range map[string]float64{
+		"nodes_dead{}":        1,
+		"nodes_alive{}":       2,
+		"resource_total{CPU}": 24,
+		"resource_used_ratio{object_store_memory}": 4831838208.0 / 28689964645.0,
+		"pending_resource_demand{}":                3,
+	} {
+		if got, ok := values[id]; !ok || !sameValue(got, v) {
+			t.Errorf("healthmon_metric_value %s = %v (present %v), want %v", id, got, ok, v)
+		}
+	}
 }
