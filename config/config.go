@@ -36,6 +36,7 @@ type Config struct {
 	Global     Global       `yaml:"global"`
 	Scoring    Scoring      `yaml:"scoring"`
 	Components []*Component `yaml:"components"`
+	Prediction Prediction   `yaml:"prediction"`
 }
 
 // Global holds the evaluation loop's settings.

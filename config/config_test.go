@@ -91,7 +91,7 @@ func TestInvalidConfigs(t *testing.T) {
 		want string
 	}{
 		{"misspelled top-level field", "globl:\n  interval: 1m\ncomponents: [{name: s, kind: system}]\n",
-			"line 1: field globl: unknown field \"globl\" (known: components, global, scoring)"},
+			"line 1: field globl: unknown field \"globl\" (known: components, global, prediction, scoring)"},
 		{"misspelled nested field", "global:\n  intervall: 1m\ncomponents: [{name: s, kind: system}]\n",
 			"line 2: field global.intervall: unknown field \"intervall\""},
 		{"misspelled component field", "components:\n  - name: s\n    kind: system\n    treshold: {}\n",
