@@ -240,7 +240,9 @@ func decodeJSON(b []byte) (any, error) {
 func assertJSON(a *config.JSONAssertion, doc any) scoring.Reading {
 	v, err := a.Path.Lookup(doc)
 	if a.Reading != "" {
-		r := scoring.Reading{Metric: a.Reading, Value: math.NaN(), Advice: adviceJSON}
+		// No advice of its own: the generic one (what drives the figure,
+		// or what stops it from being read) fits a figure best.
+		r := scoring.Reading{Metric: a.Reading, Value: math.NaN()}
 		switch n, ok := v.(float64); {
 		case err != nil:
 			r.Error = err.Error()

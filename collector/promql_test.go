@@ -242,6 +242,7 @@ func TestPromQLAgainstPrometheus(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "prometheus refused the query (bad_data): ") || !strings.Contains(err.Error(), "parse error") {
 			t.Errorf("error %v, want Prometheus' bad_data parse error", err)
 		}
+		t.Logf("the check's error: %v", err)
 	})
 	t.Run("scalar", func(t *testing.T) {
 		c := loadComponent(t, "promql", "    promql:\n      url: http://"+addr+"\n      query: scalar(up{job=\"prometheus\"}) * 2\n")

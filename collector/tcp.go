@@ -46,7 +46,8 @@ func (t *tcpCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 	start := time.Now()
 	conn, err := d.DialContext(ctx, "tcp", t.address)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", t.address, err)
+		// net's error names the operation and the address already.
+		return nil, err
 	}
 	defer conn.Close()
 	var state *tls.ConnectionState

@@ -87,7 +87,7 @@ func TestTCPCheck(t *testing.T) {
 		wantStatus  scoring.Status
 	}{
 		{name: "connect", block: "address: " + plain},
-		{name: "connection refused", block: "address: " + refused, err: "connect to " + refused + ": dial tcp " + refused + ": connect: connection refused"},
+		{name: "connection refused", block: "address: " + refused, err: "dial tcp " + refused + ": connect: connection refused"},
 		{name: "TLS", block: "address: " + tlsGood + "\n      tls: true\n      tls_config: {ca_file: " + goodCA + "}", wantCert: 10, wantStatus: scoring.StatusWarning},
 		{name: "TLS by name", block: "address: " + strings.Replace(tlsGood, "127.0.0.1", "localhost", 1) + "\n      tls: true\n      tls_config: {ca_file: " + goodCA + "}", wantCert: 10},
 		{name: "TLS self-signed", block: "address: " + tlsGood + "\n      tls: true", err: "TLS handshake with " + tlsGood + ": tls: failed to verify certificate: x509: certificate signed by unknown authority"},
