@@ -34,6 +34,9 @@ type Evaluation struct {
 	Transitions map[Transition]uint64
 	// HistorySize is how many snapshots the history holds.
 	HistorySize int
+	// Prediction holds the trends and predicted issues derived from the
+	// history after this snapshot.
+	Prediction *prediction.Result
 }
 
 // component is one check with the state the evaluator keeps for it.
@@ -66,6 +69,12 @@ type Evaluator struct {
 	lastOK     map[string]time.Time
 	trans      map[Transition]uint64
 	history    *prediction.History
+	predict    prediction.Settings
+	hysteresis scoring.Hysteresis
+	// held is each component's readings' hysteresis state, by reading ID.
+	held map[string]map[string]scoring.Held
+	// after is called after each evaluation of Run (to save the history).
+	after func(*Evaluation)
 
 	latest atomic.Pointer[Evaluation]
 }
@@ -82,6 +91,7 @@ func NewEvaluator(cfg *config.Config, logger *slog.Logger) (*Evaluator, error) {
 		lastOK:     map[string]time.Time{},
 		trans:      map[Transition]uint64{},
 		history:    prediction.NewHistory(cfg.Global.HistorySize),
+		held:       map[string]map[string]scoring.Held{},
 	}
 	if err := e.Apply(cfg); err != nil {
 		return nil, err
@@ -134,6 +144,9 @@ func (e *Evaluator) Apply(cfg *config.Config) error {
 	e.components = built
 	e.interval = time.Duration(cfg.Global.Interval)
 	e.policy = cfg.Scoring.Policy()
+	e.predict = cfg.Prediction.Settings()
+	e.hysteresis = cfg.Prediction.StatusHysteresis()
+	e.history.Resize(cfg.Global.HistorySize)
 	return nil
 }
 
@@ -189,10 +202,24 @@ func (e *Evaluator) Latest() *Evaluation { return e.latest.Load() }
 // History returns the snapshot history.
 func (e *Evaluator) History() *prediction.History { return e.history }
 
+// AfterEvaluation sets a function that Run calls after each evaluation,
+// outside the evaluator's locks (healthmon saves the history there).
+func (e *Evaluator) AfterEvaluation(f func(*Evaluation)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.after = f
+}
+
 // Run evaluates now and then every interval until ctx is done.
 func (e *Evaluator) Run(ctx context.Context) {
 	for {
-		e.Evaluate(ctx)
+		ev := e.Evaluate(ctx)
+		e.mu.Lock()
+		after := e.after
+		e.mu.Unlock()
+		if after != nil {
+			after(ev)
+		}
 		// Read the interval each pass: a reload may change it.
 		t := time.NewTimer(e.Interval())
 		select {
@@ -210,6 +237,26 @@ type result struct {
 	err      error
 	duration time.Duration
 	done     time.Time
+	// absent: a replayed component with no readings yet, unknown.
+	absent bool
+}
+
+// EvaluateAt scores readings recorded at a time, by component name, as if
+// the checks had returned them then, without running any check: `healthmon
+// replay` feeds recorded series through it. A component without readings
+// is unknown.
+func (e *Evaluator) EvaluateAt(at time.Time, readings map[string][]scoring.Reading) *Evaluation {
+	e.evalMu.Lock()
+	defer e.evalMu.Unlock()
+	e.mu.Lock()
+	components, policy := e.components, e.policy
+	e.mu.Unlock()
+	results := make([]result, len(components))
+	for i, c := range components {
+		rs, ok := readings[c.name]
+		results[i] = result{readings: append([]scoring.Reading(nil), rs...), done: at, absent: !ok}
+	}
+	return e.publish(at, 0, policy, components, results)
 }
 
 // Evaluate runs every check once, concurrently, and publishes the snapshot.
@@ -233,7 +280,13 @@ func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
 		}()
 	}
 	wg.Wait()
+	return e.publish(start, -1, policy, components, results)
+}
 
+// publish scores the results into a snapshot taken at start, adds it to the
+// history, predicts, and publishes the evaluation. A negative duration is
+// measured up to now.
+func (e *Evaluator) publish(start time.Time, duration time.Duration, policy scoring.Policy, components []*component, results []result) *Evaluation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	healths := make([]scoring.ComponentHealth, len(components))
@@ -246,7 +299,11 @@ func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
 				}
 			}
 		}
-		h := scoring.Assess(c.name, c.kind, r.readings, r.err)
+		if r.absent {
+			healths[i] = scoring.ComponentHealth{Name: c.name, Kind: c.kind, Status: scoring.StatusUnknown, CheckedAt: r.done, Issues: []string{}, Recommendations: []string{}}
+			continue
+		}
+		h := scoring.AssessHeld(c.name, c.kind, r.readings, r.err, e.hysteresis, e.heldFor(c.name))
 		h.Duration, h.CheckedAt = r.duration, r.done
 		healths[i] = h
 		if r.err == nil {
@@ -254,8 +311,16 @@ func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
 		}
 	}
 	snap := scoring.NewSnapshot(start, policy, healths)
-	snap.Duration = e.now().Sub(start)
+	snap.Duration = duration
+	if duration < 0 {
+		snap.Duration = e.now().Sub(start)
+	}
 	e.recordTransitions(snap)
+	for name := range e.held {
+		if _, kept := snap.Component(name); !kept {
+			delete(e.held, name)
+		}
+	}
 	e.history.Add(snap)
 
 	ev := &Evaluation{
@@ -263,6 +328,7 @@ func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
 		LastSuccess: make(map[string]time.Time, len(e.lastOK)),
 		Transitions: make(map[Transition]uint64, len(e.trans)),
 		HistorySize: e.history.Len(),
+		Prediction:  prediction.Predict(e.history, snap, e.predict, policy),
 	}
 	for _, c := range components {
 		if t, ok := e.lastOK[c.name]; ok {
@@ -276,6 +342,22 @@ func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
 	}
 	e.latest.Store(ev)
 	return ev
+}
+
+// heldFor returns a component's hysteresis state. A component met for the
+// first time starts from the statuses of the newest snapshot in the
+// history, so a restart does not forget a status it was holding. Must hold
+// e.mu.
+func (e *Evaluator) heldFor(name string) map[string]scoring.Held {
+	h, ok := e.held[name]
+	if !ok {
+		h = map[string]scoring.Held{}
+		for id, st := range e.history.LastReadingStatuses(name) {
+			h[id] = scoring.Held{Status: st}
+		}
+		e.held[name] = h
+	}
+	return h
 }
 
 // recordTransitions counts and logs status changes. Must hold e.mu.
