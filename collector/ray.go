@@ -333,6 +333,30 @@ func (n rayNode) intentionallyStopped() bool {
 	return strings.HasPrefix(m, "Expected termination") || strings.HasPrefix(m, "Terminated due to idle")
 }
 
+// describe names a node for people: its IP, a short ID and why it died.
+func (n rayNode) describe() string {
+	id := n.ID
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	out := oneLine(n.IP + " (" + id + ")")
+	if n.StateMessage != nil && *n.StateMessage != "" {
+		out += ": " + oneLine(*n.StateMessage)
+	}
+	return out
+}
+
+// deadAdvice names the first dead nodes in the recommendation, so that the
+// issue says which nodes to look at; the list is bounded.
+func deadAdvice(names []string) string {
+	const most = 3
+	list := strings.Join(names[:min(len(names), most)], "; ")
+	if len(names) > most {
+		list += fmt.Sprintf("; and %d more", len(names)-most)
+	}
+	return "Dead: " + list + ". " + adviceRayDead
+}
+
 // rayReadings turns what was fetched into readings; either part may be nil
 // when its endpoint failed.
 func rayReadings(status *rayClusterStatus, nodes *rayNodeList, resources []string, deadMaxAge time.Duration, now time.Time) []scoring.Reading {
@@ -341,6 +365,7 @@ func rayReadings(status *rayClusterStatus, nodes *rayNodeList, resources []strin
 	if nodes != nil {
 		aliveTotals = map[string]float64{}
 		alive, dead, stopped := 0, 0, 0
+		var deadNames []string
 		for _, n := range nodes.Nodes {
 			switch n.State {
 			case "ALIVE":
@@ -356,6 +381,7 @@ func rayReadings(status *rayClusterStatus, nodes *rayNodeList, resources []strin
 					// Died long ago; Ray keeps it listed until the head restarts.
 				default:
 					dead++
+					deadNames = append(deadNames, n.describe())
 				}
 			}
 		}
@@ -363,10 +389,14 @@ func rayReadings(status *rayClusterStatus, nodes *rayNodeList, resources []strin
 		if alive+dead > 0 {
 			ratio = float64(alive) / float64(alive+dead)
 		}
+		advice := adviceRayDead
+		if len(deadNames) > 0 {
+			advice = deadAdvice(deadNames)
+		}
 		out = append(out,
 			scoring.Reading{Metric: config.MetricRayNodesAlive, Value: float64(alive), Advice: adviceRayAlive},
-			scoring.Reading{Metric: config.MetricRayNodesDead, Value: float64(dead), Advice: adviceRayDead},
-			scoring.Reading{Metric: config.MetricRayNodesAliveRatio, Value: ratio, Unit: scoring.UnitRatio, Advice: adviceRayDead},
+			scoring.Reading{Metric: config.MetricRayNodesDead, Value: float64(dead), Advice: advice},
+			scoring.Reading{Metric: config.MetricRayNodesAliveRatio, Value: ratio, Unit: scoring.UnitRatio, Advice: advice},
 			scoring.Reading{Metric: config.MetricRayNodesTerminated, Value: float64(stopped)},
 		)
 	}

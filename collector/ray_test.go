@@ -571,6 +571,16 @@ healthmon_component_status{component="ray_cluster",status="warning"} 0
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "healthmon_component_status"); err != nil {
 		t.Error(err)
 	}
+	// The recommendation names the dead node and why it died.
+	h, _ := eval.Latest().Snapshot.Component("ray_cluster")
+	const wantRec = "Dead: 10.0.1.12 (579404c7): Unexpected termination: health check failed due to missing too many heartbeats. "
+	found := false
+	for _, rec := range h.Recommendations {
+		found = found || strings.HasPrefix(rec, wantRec)
+	}
+	if !found {
+		t.Errorf("no recommendation starts with %q: %q", wantRec, h.Recommendations)
+	}
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -598,5 +608,14 @@ healthmon_component_status{component="ray_cluster",status="warning"} 0
 		if got, ok := values[id]; !ok || !sameValue(got, v) {
 			t.Errorf("healthmon_metric_value %s = %v (present %v), want %v", id, got, ok, v)
 		}
+	}
+}
+
+// TestRayDeadAdviceBounded: a mass failure names three nodes and counts
+// the rest, so one recommendation stays readable.
+func TestRayDeadAdviceBounded(t *testing.T) {
+	got := deadAdvice([]string{"a", "b", "c", "d", "e"})
+	if want := "Dead: a; b; c; and 2 more. "; !strings.HasPrefix(got, want) {
+		t.Errorf("deadAdvice = %q, want it to start with %q", got, want)
 	}
 }
