@@ -70,7 +70,7 @@ func TestPredictionFamilies(t *testing.T) {
 		t.Fatalf("slopes %v", slope)
 	}
 	breach := got["healthmon_metric_predicted_breach_timestamp_seconds"]
-	wantWarn := float64(t0.Add(75*time.Minute).Unix())
+	wantWarn := float64(t0.Add(75 * time.Minute).Unix())
 	wantCrit := float64(t0.Add(112*time.Minute + 30*time.Second).Unix())
 	if len(breach) != 2 || math.Abs(breach["component=sys,level=warning,metric=memory_used_ratio,resource="]-wantWarn) > 1 ||
 		math.Abs(breach["component=sys,level=critical,metric=memory_used_ratio,resource="]-wantCrit) > 1 {
