@@ -121,7 +121,6 @@ func TestGoCheckSurvivesReload(t *testing.T) {
 	}
 }
 
-
 // ExampleEvaluator_Register registers a check written in Go: a function of
 // a context that returns readings with their thresholds.
 func ExampleEvaluator_Register() {
