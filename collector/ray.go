@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	neturl "net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -289,8 +290,27 @@ type rayNode struct {
 	IP             string             `json:"node_ip"`
 	State          string             `json:"state"`
 	StateMessage   *string            `json:"state_message"`
-	EndTimeMs      int64              `json:"end_time_ms"`
+	EndTimeMs      rayInt64           `json:"end_time_ms"`
 	ResourcesTotal map[string]float64 `json:"resources_total"`
+}
+
+// rayInt64 is an int64 that Ray may send as a number or, as protobuf's
+// JSON does for int64 (its /nodes endpoint), as a string; null is 0.
+type rayInt64 int64
+
+// UnmarshalJSON accepts 123, "123" and null.
+func (v *rayInt64) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		*v = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s is not an integer", oneLine(string(b)))
+	}
+	*v = rayInt64(n)
+	return nil
 }
 
 // rayNodeList is the node list and the cluster's node count.
@@ -377,7 +397,7 @@ func rayReadings(status *rayClusterStatus, nodes *rayNodeList, resources []strin
 				switch {
 				case n.intentionallyStopped():
 					stopped++
-				case deadMaxAge > 0 && n.EndTimeMs > 0 && now.Sub(time.UnixMilli(n.EndTimeMs)) > deadMaxAge:
+				case deadMaxAge > 0 && n.EndTimeMs > 0 && now.Sub(time.UnixMilli(int64(n.EndTimeMs))) > deadMaxAge:
 					// Died long ago; Ray keeps it listed until the head restarts.
 				default:
 					dead++

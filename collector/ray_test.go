@@ -489,6 +489,21 @@ func TestRayConfigErrors(t *testing.T) {
 	}
 }
 
+func TestRayInt64(t *testing.T) {
+	for in, want := range map[string]int64{`1749723247117`: 1749723247117, `"1749723247117"`: 1749723247117, `null`: 0, `"0"`: 0} {
+		var v rayInt64
+		if err := v.UnmarshalJSON([]byte(in)); err != nil || int64(v) != want {
+			t.Errorf("%s: got %d, %v; want %d", in, v, err, want)
+		}
+	}
+	for _, in := range []string{`1.5`, `"x"`, `true`} {
+		var v rayInt64
+		if err := v.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("%s: no error", in)
+		}
+	}
+}
+
 func TestRayCamelCase(t *testing.T) {
 	for in, want := range map[string]string{
 		"CPU":                    "CPU",
