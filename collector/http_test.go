@@ -20,9 +20,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/healthmon/healthmon/config"
 	"github.com/healthmon/healthmon/scoring"
@@ -467,4 +471,108 @@ func TestHTTPCheckSecrets(t *testing.T) {
 			t.Errorf("a password shows in the health: %s", text)
 		}
 	}
+}
+
+// TestHTTPCheckThroughEvaluator runs http checks in the evaluator and
+// exposes them: thresholds from the configuration judge the readings, the
+// series carry the JSON readings, and no secret shows in the exposition,
+// the snapshot or the log.
+func TestHTTPCheckThroughEvaluator(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer hunter2" {
+			http.Error(w, "bad token", http.StatusForbidden)
+			return
+		}
+		_, _ = io.WriteString(w, `{"stats":{"open_orders":1200}}`)
+	}))
+	defer srv.Close()
+	cfg, err := config.Parse([]byte(`
+components:
+  - name: orders
+    kind: http
+    http:
+      url: ` + srv.URL + `/stats?key=hunter2
+      json: [{path: stats.open_orders, reading: open_orders}]
+      http_client_config: {authorization: {credentials: hunter2}}
+    thresholds:
+      open_orders: {warning: 1000, critical: 5000}
+  - name: wrong_token
+    kind: http
+    http:
+      url: ` + srv.URL + `/stats
+      http_client_config: {authorization: {credentials: hunter3}}
+  - name: refused
+    kind: http
+    http:
+      url: http://user:hunter4@` + closedAddr(t) + `/stats?key=hunter5
+      http_client_config: {basic_auth: {username: u, password: hunter6}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	e, err := NewEvaluator(cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := e.Evaluate(context.Background())
+	orders, _ := ev.Snapshot.Component("orders")
+	wrong, _ := ev.Snapshot.Component("wrong_token")
+	refused, _ := ev.Snapshot.Component("refused")
+	if orders.Status != scoring.StatusWarning || wrong.Status != scoring.StatusFailing || refused.Status != scoring.StatusFailing {
+		t.Errorf("orders %s (%v), wrong_token %s (%v), refused %s", orders.Status, orders.Issues, wrong.Status, wrong.Issues, refused.Status)
+	}
+	if !strings.Contains(refused.Error, "/stats: dial tcp") {
+		t.Errorf("refused: error %q", refused.Error)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewExporter(e.Latest))
+	want := `
+# HELP healthmon_metric_value Latest reading of a component's metric, in base units (ratios 0..1, seconds, bytes). Refreshed every evaluation interval, not at scrape.
+# TYPE healthmon_metric_value gauge
+healthmon_metric_value{component="orders",metric="open_orders",resource=""} 1200
+healthmon_metric_value{component="orders",metric="status_code",resource=""} 200
+healthmon_metric_value{component="wrong_token",metric="status_code",resource=""} 403
+`
+	if err := promtestutil.GatherAndCompare(reg, strings.NewReader(want+latencyLines(t, reg)), "healthmon_metric_value"); err != nil {
+		t.Error(err)
+	}
+	var text strings.Builder
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		fmt.Fprintln(&text, mf.String())
+	}
+	fmt.Fprintf(&text, "%+v\n%s", ev.Snapshot, logs.String())
+	if strings.Contains(text.String(), "hunter") {
+		t.Errorf("a secret shows in the exposition, the snapshot or the log")
+	}
+}
+
+// latencyLines renders the latency series as gathered, since their values
+// vary; the comparison then pins every other series.
+func latencyLines(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		if mf.GetName() != "healthmon_metric_value" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["metric"] == "latency_seconds" {
+				fmt.Fprintf(&b, "healthmon_metric_value{component=%q,metric=\"latency_seconds\",resource=\"\"} %s\n", labels["component"], strconv.FormatFloat(m.GetGauge().GetValue(), 'g', -1, 64))
+			}
+		}
+	}
+	return b.String()
 }
