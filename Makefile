@@ -11,7 +11,7 @@ LDFLAGS   := -s -w \
 	-X github.com/prometheus/common/version.Branch=$(BRANCH)
 BUILDFLAGS := -trimpath -tags netgo,osusergo -ldflags "$(LDFLAGS)"
 
-.PHONY: all build deps test lint unit promtool bench clean
+.PHONY: all build deps test lint unit rules promtool bench clean
 
 all: build
 
@@ -32,7 +32,15 @@ lint:
 unit:
 	HEALTHMON_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
 
-test: deps lint unit
+# The shipped Prometheus rules, their unit tests and the example configs;
+# the dashboards' queries are checked in ./e2e (promtool and a live Prometheus).
+rules:
+	promtool check rules rules/healthmon.rules.yml
+	promtool test rules rules/tests/*.yml
+	promtool check config examples/prometheus.yml
+	amtool check-config examples/alertmanager.yml
+
+test: deps lint rules unit
 
 bench: build
 	./scripts/install-deps.sh --bench
