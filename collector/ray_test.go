@@ -232,6 +232,17 @@ func TestRayCheck(t *testing.T) {
 			wantStatus: scoring.StatusCritical,
 		},
 		{
+			// A GPU reserved by design: its reading made informational.
+			name:   "null levels make a resource informational",
+			server: &fakeRay{status: deadStatus, nodes: stoppedNodes},
+			extra:  "    thresholds:\n      resource_used_ratio{GPU}: {excellent: null, warning: null, critical: null}\n",
+			want: map[string]want{
+				"resource_used_ratio{GPU}": {1, scoring.StatusGood},
+				"resource_used_ratio{CPU}": {14.0 / 24.0, scoring.StatusExcellent},
+			},
+			wantStatus: scoring.StatusGood, // 3 pending tasks are good, not excellent
+		},
+		{
 			name:   "a node stopped on purpose is not dead",
 			server: &fakeRay{status: deadStatus, nodes: stoppedNodes},
 			want: map[string]want{
