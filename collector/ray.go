@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	neturl "net/url"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,10 +81,10 @@ const (
 // any failure makes the check fail with the reason.
 func (r *rayCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 	var (
-		wg                sync.WaitGroup
-		status            *rayClusterStatus
-		nodes             *rayNodeList
-		statusErr, nodeEr error
+		wg                  sync.WaitGroup
+		status              *rayClusterStatus
+		nodes               *rayNodeList
+		statusErr, nodesErr error
 	)
 	wg.Add(2)
 	go func() {
@@ -97,8 +97,8 @@ func (r *rayCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 	go func() {
 		defer wg.Done()
 		var body []byte
-		if body, nodeEr = r.get(ctx, rayNodesPath); nodeEr == nil {
-			nodes, nodeEr = parseRayNodes(body)
+		if body, nodesErr = r.get(ctx, rayNodesPath); nodesErr == nil {
+			nodes, nodesErr = parseRayNodes(body)
 		}
 	}()
 	wg.Wait()
@@ -109,14 +109,14 @@ func (r *rayCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 	readings := rayReadings(status, nodes, r.resources, r.deadMaxAge, r.now())
 
 	switch {
-	case statusErr != nil && nodeEr != nil && statusErr.Error() == nodeEr.Error():
+	case statusErr != nil && nodesErr != nil && statusErr.Error() == nodesErr.Error():
 		return readings, statusErr // unreachable, or the token refused
-	case statusErr != nil && nodeEr != nil:
-		return readings, fmt.Errorf("cluster status: %w; node list: %w", statusErr, nodeEr)
+	case statusErr != nil && nodesErr != nil:
+		return readings, fmt.Errorf("cluster status: %w; node list: %w", statusErr, nodesErr)
 	case statusErr != nil:
 		return readings, fmt.Errorf("cluster status: %w", statusErr)
-	case nodeEr != nil:
-		return readings, fmt.Errorf("node list: %w", nodeEr)
+	case nodesErr != nil:
+		return readings, fmt.Errorf("node list: %w", nodesErr)
 	}
 	return readings, nil
 }
@@ -125,17 +125,17 @@ func (r *rayCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 // Other statuses become errors that say what to do; the token itself is
 // never part of them.
 func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
-	url := r.base + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	target := r.base + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", url, err)
+		return nil, fmt.Errorf("request %s: %w", target, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
 	if err != nil {
 		// Name the dashboard rather than the path, so that both endpoints
 		// failing alike read as one error.
-		var ue *neturl.Error
+		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
@@ -147,10 +147,10 @@ func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, rayMaxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: reading the response: %w", url, err)
+		return nil, fmt.Errorf("GET %s: reading the response: %w", target, err)
 	}
 	if len(body) > rayMaxBody {
-		return nil, fmt.Errorf("GET %s: response larger than %d bytes", url, rayMaxBody)
+		return nil, fmt.Errorf("GET %s: response larger than %d bytes", target, rayMaxBody)
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -163,9 +163,9 @@ func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
 	// Ray reports its own errors as {"result": false, "msg": ...}.
 	var env rayEnvelope
 	if json.Unmarshal(body, &env) == nil && env.Msg != "" {
-		return nil, fmt.Errorf("GET %s: HTTP %d: %s", url, resp.StatusCode, oneLine(env.Msg))
+		return nil, fmt.Errorf("GET %s: HTTP %d: %s", target, resp.StatusCode, oneLine(env.Msg))
 	}
-	return nil, fmt.Errorf("GET %s: HTTP %d: %s", url, resp.StatusCode, oneLine(string(body)))
+	return nil, fmt.Errorf("GET %s: HTTP %d: %s", target, resp.StatusCode, oneLine(string(body)))
 }
 
 // oneLine shortens a message or a body for an error: one line, at most 200
