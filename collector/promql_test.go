@@ -112,8 +112,11 @@ func TestPromQLCheck(t *testing.T) {
 			if tt.url != "" {
 				u = tt.url
 			}
-			c := loadComponent(t, "promql", "    promql:\n      url: "+u+"\n      query: '"+tt.query+"'\n"+tt.extra+
-				"    thresholds:\n      value: {direction: lower_is_worse, excellent: 5, warning: 4, critical: 1}\n      ratio: {warning: 0.5}\n")
+			th := "    thresholds:\n      value: {direction: lower_is_worse, excellent: 5, warning: 4, critical: 1}\n"
+			if strings.Contains(tt.extra, "metric: ratio") {
+				th = "    thresholds:\n      ratio: {warning: 0.5}\n"
+			}
+			c := loadComponent(t, "promql", "    promql:\n      url: "+u+"\n      query: '"+tt.query+"'\n"+tt.extra+th)
 			h, got, err := checkComponent(t, c)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {

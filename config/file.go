@@ -49,10 +49,24 @@ var fileDefaults = map[string]*Threshold{
 func init() {
 	registerKind("file", kindSpec{
 		present:  func(c *Component) bool { return c.File != nil },
-		prepare:  func(c *Component) error { return requireBlock(c.File != nil, "file") },
+		prepare:  prepareFile,
 		defaults: fileDefaults,
 		// Not fixed: a JSON status file adds readings.
 	})
+}
+
+func prepareFile(c *Component) error {
+	if err := requireBlock(c.File != nil, "file"); err != nil {
+		return err
+	}
+	if c.File.JSON && len(c.File.JSONFields) == 0 {
+		return nil // the status file's keys name the readings
+	}
+	known := map[string]bool{MetricAgeSeconds: true, MetricSizeBytes: true}
+	for name := range c.File.JSONFields {
+		known[name] = true
+	}
+	return checkThresholdNames(c, known)
 }
 
 // UnmarshalYAML applies the defaults and validates, naming the field and

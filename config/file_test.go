@@ -18,6 +18,11 @@ components:
     thresholds:
       age_seconds: {warning: 60, critical: 120, excellent: null}
       generations: {direction: lower_is_worse, warning: 10}
+  - name: any_key
+    kind: file
+    file: {path: /x.json, json: true}
+    thresholds:
+      whatever_the_file_holds: {warning: 1}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +54,8 @@ func TestFileConfigInvalid(t *testing.T) {
 		{"bad reading name", head + "    file:\n      path: /x\n      json_fields: {\"a b\": a}\n", "line 6: field file.json_fields.a b: reading name \"a b\" must match"},
 		{"reading of the kind", head + "    file:\n      path: /x\n      json_fields: {age_seconds: age}\n", "line 6: field file.json_fields.age_seconds: \"age_seconds\" is a metric of the file kind itself"},
 		{"bad path", head + "    file:\n      path: /x\n      json_fields:\n        n: a.\n", "line 7: field path: path \"a.\" has an empty key"},
+		{"threshold for no reading", head + "    file:\n      path: /x\n    thresholds:\n      age: {warning: 1}\n",
+			"line 5: field components[hb].file: thresholds.age: no reading of this component is called \"age\" (its readings: age_seconds, size_bytes)"},
 		{"misspelled field", head + "    file:\n      pth: /x\n", "line 5: field components[hb].file.pth: unknown field"},
 	})
 }

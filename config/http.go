@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -82,10 +83,52 @@ var httpDefaults = map[string]*Threshold{
 func init() {
 	registerKind("http", kindSpec{
 		present:  func(c *Component) bool { return c.HTTP != nil },
-		prepare:  func(c *Component) error { return requireBlock(c.HTTP != nil, "http") },
+		prepare:  prepareHTTP,
 		defaults: httpDefaults,
 		// Not fixed: json assertions add readings named by the user.
 	})
+}
+
+func prepareHTTP(c *Component) error {
+	if err := requireBlock(c.HTTP != nil, "http"); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for m := range httpDefaults {
+		known[m] = true
+	}
+	for _, a := range c.HTTP.JSON {
+		if a.Reading != "" {
+			known[a.Reading] = true
+		}
+	}
+	return checkThresholdNames(c, known)
+}
+
+// checkThresholdNames refuses thresholds for a metric that no reading of
+// the component has: a typo would otherwise go unnoticed. The kinds whose
+// readings depend on their block call it from prepare.
+func checkThresholdNames(c *Component, known map[string]bool) error {
+	keys := make([]string, 0, len(c.Thresholds))
+	for k := range c.Thresholds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		metric := key
+		if i := strings.IndexByte(key, '{'); i > 0 && strings.HasSuffix(key, "}") {
+			metric = key[:i]
+		}
+		if !known[metric] {
+			names := make([]string, 0, len(known))
+			for n := range known {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return fmt.Errorf("thresholds.%s: no reading of this component is called %q (its readings: %s)", key, metric, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 var (

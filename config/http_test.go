@@ -180,6 +180,8 @@ func TestHTTPConfigInvalid(t *testing.T) {
 			"line 7: field http_client_config: at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"},
 		{"client config unknown field", head + "    http:\n      url: http://h/\n      http_client_config:\n        tls_config: {insecure: true}\n",
 			"line 7: field components[api].http.http_client_config.tls_config.insecure: unknown field"},
+		{"threshold for no reading", head + "    http:\n      url: http://h/\n      json: [{path: a, reading: price}]\n    thresholds:\n      latency_second: {warning: 1}\n",
+			"line 5: field components[api].http: thresholds.latency_second: no reading of this component is called \"latency_second\" (its readings: certificate_expiry_seconds, json_assertion, latency_seconds, price, status_code)"},
 		{"threshold order", head + "    http:\n      url: http://h/\n    thresholds:\n      certificate_expiry_seconds: {warning: 100000}\n",
 			"line 7: field components[api].thresholds.certificate_expiry_seconds: critical (259200) must be below warning (100000) for a lower_is_worse reading"},
 	})

@@ -46,7 +46,12 @@ const (
 func init() {
 	registerKind("promql", kindSpec{
 		present: func(c *Component) bool { return c.PromQL != nil },
-		prepare: func(c *Component) error { return requireBlock(c.PromQL != nil, "promql") },
+		prepare: func(c *Component) error {
+			if err := requireBlock(c.PromQL != nil, "promql"); err != nil {
+				return err
+			}
+			return checkThresholdNames(c, map[string]bool{c.PromQL.Metric: true})
+		},
 		// No defaults: the meaning of the value is the user's.
 		defaults: map[string]*Threshold{},
 	})

@@ -40,6 +40,8 @@ func TestPromQLConfigInvalid(t *testing.T) {
 		{"zero max series", head + "    promql:\n      url: http://p:9090\n      query: up\n      max_series: 0\n", "line 7: field promql.max_series: must be at least 1"},
 		{"client config conflict", head + "    promql:\n      url: http://p:9090\n      query: up\n      http_client_config:\n        bearer_token: hunter2\n        bearer_token_file: /t\n",
 			"line 8: field http_client_config: at most one of bearer_token & bearer_token_file must be configured"},
+		{"threshold for another metric", head + "    promql:\n      url: http://p:9090\n      query: up\n      metric: up\n    thresholds:\n      value: {warning: 1}\n",
+			"line 5: field components[q].promql: thresholds.value: no reading of this component is called \"value\" (its readings: up)"},
 		{"misspelled field", head + "    promql:\n      url: http://p:9090\n      querry: up\n", "line 6: field components[q].promql.querry: unknown field"},
 	})
 }
