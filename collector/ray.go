@@ -45,7 +45,9 @@ const (
 // from the cluster status totals and failedNodes stays empty, so only the
 // node list shows it.
 type rayCheck struct {
-	base       string
+	base string
+	// shown is base for messages, its password (if any) redacted.
+	shown      string
 	client     *http.Client
 	resources  []string
 	deadMaxAge time.Duration
@@ -58,8 +60,13 @@ func newRayCheck(c *config.Component, logger *slog.Logger) (Check, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ray http client: %w", err)
 	}
+	shown := c.Ray.Address
+	if u, err := url.Parse(c.Ray.Address); err == nil {
+		shown = u.Redacted()
+	}
 	return &rayCheck{
 		base:       c.Ray.Address,
+		shown:      shown,
 		client:     client,
 		resources:  c.Ray.Resources,
 		deadMaxAge: time.Duration(c.Ray.DeadNodeMaxAge),
@@ -125,8 +132,8 @@ func (r *rayCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 // Other statuses become errors that say what to do; the token itself is
 // never part of them.
 func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
-	target := r.base + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	target := r.shown + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", target, err)
 	}
@@ -140,9 +147,9 @@ func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
 			err = ue.Err
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("dashboard %s did not answer within the check's timeout: %w", r.base, ctx.Err())
+			return nil, fmt.Errorf("dashboard %s did not answer within the check's timeout: %w", r.shown, ctx.Err())
 		}
-		return nil, fmt.Errorf("dashboard %s unreachable: %w", r.base, err)
+		return nil, fmt.Errorf("dashboard %s unreachable: %w", r.shown, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, rayMaxBody+1))
@@ -156,9 +163,9 @@ func (r *rayCheck) get(ctx context.Context, path string) ([]byte, error) {
 	case http.StatusOK:
 		return body, nil
 	case http.StatusUnauthorized:
-		return nil, fmt.Errorf("dashboard %s: HTTP 401: the dashboard requires a token (RAY_AUTH_MODE=token) and none was sent; set ray.http_client_config.authorization.credentials_file to a file holding the cluster's token", r.base)
+		return nil, fmt.Errorf("dashboard %s: HTTP 401: the dashboard requires a token (RAY_AUTH_MODE=token) and none was sent; set ray.http_client_config.authorization.credentials_file to a file holding the cluster's token", r.shown)
 	case http.StatusForbidden:
-		return nil, fmt.Errorf("dashboard %s: HTTP 403: the dashboard rejected the token; check that ray.http_client_config.authorization holds the cluster's current token", r.base)
+		return nil, fmt.Errorf("dashboard %s: HTTP 403: the dashboard rejected the token; check that ray.http_client_config.authorization holds the cluster's current token", r.shown)
 	}
 	// Ray reports its own errors as {"result": false, "msg": ...}.
 	var env rayEnvelope

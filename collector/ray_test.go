@@ -427,9 +427,10 @@ func TestRayUnreachable(t *testing.T) {
 	}
 	addr := "http://" + ln.Addr().String()
 	_ = ln.Close()
-	c := newRayComponent(t, addr, "")
+	// A password in the address stays out of the error.
+	c := newRayComponent(t, strings.Replace(addr, "http://", "http://monitor:pa55word@", 1), "")
 	h, got, err := runRay(t, c, time.Time{})
-	want := "dashboard " + addr + " unreachable: dial tcp " + strings.TrimPrefix(addr, "http://") + ": connect: connection refused"
+	want := "dashboard " + strings.Replace(addr, "http://", "http://monitor:xxxxx@", 1) + " unreachable: dial tcp " + strings.TrimPrefix(addr, "http://") + ": connect: connection refused"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %q (once, though both endpoints failed)", err, want)
 	}
