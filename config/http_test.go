@@ -186,3 +186,35 @@ func TestHTTPConfigInvalid(t *testing.T) {
 			"line 7: field components[api].thresholds.certificate_expiry_seconds: critical (259200) must be below warning (100000) for a lower_is_worse reading"},
 	})
 }
+
+// FuzzJSONPath: any accepted path has keys, escaping its keys again gives
+// the same keys, and a lookup never panics.
+func FuzzJSONPath(f *testing.F) {
+	for _, s := range []string{"a", "a.b", `a\.b`, `a\\.b`, "items.0.price", "a..b", `\`, "", ".", "0.-1.x"} {
+		f.Add(s)
+	}
+	doc := map[string]any{"a": map[string]any{"b": []any{1.0, "x"}}, "items": []any{map[string]any{"price": 2.0}}, "a.b": nil}
+	escape := strings.NewReplacer(`\`, `\\`, ".", `\.`)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseJSONPath(s)
+		if err != nil {
+			return
+		}
+		segs := p.Segments()
+		if len(segs) == 0 || p.String() != s {
+			t.Fatalf("%q: segments %q, string %q", s, segs, p.String())
+		}
+		esc := make([]string, len(segs))
+		for i, seg := range segs {
+			if seg == "" {
+				t.Fatalf("%q: empty key in %q", s, segs)
+			}
+			esc[i] = escape.Replace(seg)
+		}
+		q, err := ParseJSONPath(strings.Join(esc, "."))
+		if err != nil || strings.Join(q.Segments(), "\x00") != strings.Join(segs, "\x00") {
+			t.Fatalf("%q: re-escaped %q gives %q, %v", s, strings.Join(esc, "."), q.Segments(), err)
+		}
+		_, _ = p.Lookup(doc)
+	})
+}
