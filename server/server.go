@@ -30,6 +30,9 @@ type Options struct {
 	// Version is shown on the landing page.
 	Version string
 	Logger  *slog.Logger
+	// MaxRequestsInFlight bounds concurrent scrapes of TelemetryPath; more
+	// are answered 503. 0 means no limit.
+	MaxRequestsInFlight int
 }
 
 // NewMux builds the handler of every endpoint.
@@ -41,7 +44,7 @@ func NewMux(o Options) (*http.ServeMux, error) {
 	mux.Handle(o.TelemetryPath, promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
 		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 40,
+		MaxRequestsInFlight: o.MaxRequestsInFlight,
 		EnableOpenMetrics:   true,
 	}))
 	mux.Handle("GET /api/v1/health", HealthHandler(o.Latest, o.ExtendHealth))
