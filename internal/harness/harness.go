@@ -156,6 +156,9 @@ type Options struct {
 	Addr string
 	// StartTimeout bounds the wait for Ready; 30 s when zero.
 	StartTimeout time.Duration
+	// Dir is the working directory; a new temporary one when empty, so
+	// that relative default paths (the history's data/) land there.
+	Dir string
 }
 
 // Proc is a running process on loopback.
@@ -207,6 +210,10 @@ func Start(t testing.TB, o Options) *Proc {
 		done:   make(chan struct{}),
 	}
 	p.Cmd.Env = append(os.Environ(), o.Env...)
+	p.Cmd.Dir = o.Dir
+	if p.Cmd.Dir == "" {
+		p.Cmd.Dir = t.TempDir()
+	}
 	p.Cmd.Stdout, p.Cmd.Stderr = p.logs, p.logs
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", o.Binary, err)
