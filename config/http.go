@@ -150,6 +150,9 @@ func (h *HTTPConfig) UnmarshalYAML(node *yaml.Node) error {
 	if err := node.Decode((*plain)(h)); err != nil {
 		return err
 	}
+	if v := valueNode(node, "http_client_config"); v != nil && v.Tag == "!!null" {
+		h.HTTPClient = HTTPClient{promconfig.DefaultHTTPClientConfig} // an empty block keeps the defaults
+	}
 	if err := checkURL(node, "url", "http.url", h.URL); err != nil {
 		return err
 	}

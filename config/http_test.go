@@ -89,6 +89,16 @@ components:
 	}
 }
 
+func TestHTTPClientConfigEmptyKeepsDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("components:\n  - name: a\n    kind: http\n    http:\n      url: http://h/\n      http_client_config:\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := cfg.Components[0].HTTP.HTTPClient; !hc.FollowRedirects || !hc.EnableHTTP2 {
+		t.Errorf("an empty http_client_config lost the defaults: %+v", hc)
+	}
+}
+
 func TestHTTPClientConfigSecrets(t *testing.T) {
 	cfg, err := Parse([]byte(`
 components:

@@ -71,6 +71,9 @@ func (p *PromQLConfig) UnmarshalYAML(node *yaml.Node) error {
 	if err := node.Decode((*plain)(p)); err != nil {
 		return err
 	}
+	if v := valueNode(node, "http_client_config"); v != nil && v.Tag == "!!null" {
+		p.HTTPClient = HTTPClient{promconfig.DefaultHTTPClientConfig} // an empty block keeps the defaults
+	}
 	if err := checkURL(node, "url", "promql.url", p.URL); err != nil {
 		return err
 	}
