@@ -576,3 +576,26 @@ func latencyLines(t *testing.T, reg *prometheus.Registry) string {
 	}
 	return b.String()
 }
+
+// BenchmarkHTTPCheck measures one check with JSON assertions against a
+// loopback server, a fresh connection each time.
+func BenchmarkHTTPCheck(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, hyperliquidMeta)
+	}))
+	defer srv.Close()
+	cfg, err := config.Parse([]byte("components:\n  - name: api\n    kind: http\n    http:\n      url: " + srv.URL + "\n      json:\n        - {path: universe, type: array}\n        - {path: data.price, reading: price}\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	chk, err := NewCheck(cfg.Components[0], slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := chk.Check(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
