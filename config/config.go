@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -364,7 +365,26 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	cfg.SetDirectory(filepath.Dir(path))
 	return cfg, nil
+}
+
+// SetDirectory resolves the relative file names of the client settings
+// (ca_file, cert_file, key_file, credentials_file, password_file) against
+// dir, the configuration file's folder, as Prometheus does.
+func (c *Config) SetDirectory(dir string) {
+	for _, comp := range c.Components {
+		switch {
+		case comp.HTTP != nil:
+			comp.HTTP.HTTPClient.SetDirectory(dir)
+		case comp.PromQL != nil:
+			comp.PromQL.HTTPClient.SetDirectory(dir)
+		case comp.Ray != nil:
+			comp.Ray.HTTPClient.SetDirectory(dir)
+		case comp.TCP != nil:
+			comp.TCP.TLSConfig.SetDirectory(dir)
+		}
+	}
 }
 
 // cleanYAMLError drops yaml.v3's Go type names from "field X not found in

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +149,34 @@ func TestInvalidConfigs(t *testing.T) {
 				t.Errorf("error leaks Go type names: %v", err)
 			}
 		})
+	}
+}
+
+func TestLoadResolvesClientFilesAgainstTheConfigFolder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "healthmon.yml")
+	body := `
+components:
+  - name: api
+    kind: http
+    http:
+      url: https://127.0.0.1:1/
+      http_client_config:
+        tls_config: {ca_file: certs/ca.pem}
+        authorization: {credentials_file: token}
+`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := cfg.Components[0].HTTP.HTTPClient
+	if got, want := hc.TLSConfig.CAFile, filepath.Join(dir, "certs/ca.pem"); got != want {
+		t.Errorf("ca_file = %q, want %q", got, want)
+	}
+	if got, want := hc.Authorization.CredentialsFile, filepath.Join(dir, "token"); got != want {
+		t.Errorf("credentials_file = %q, want %q", got, want)
 	}
 }
