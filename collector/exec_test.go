@@ -570,3 +570,65 @@ func BenchmarkExecCheckDummy(b *testing.B) {
 		}
 	}
 }
+
+// TestExecCheckLeftoversAndLimits: what a plugin leaves running in its
+// group is killed when it exits; a descendant that left the group cannot
+// hold the check; perfdata items beyond the limit are dropped.
+func TestExecCheckLeftoversAndLimits(t *testing.T) {
+	sh := tools.RequireTool(t, "sh")
+	setsid := tools.RequireTool(t, "setsid")
+	dir := t.TempDir()
+	readPID := func(name string) int {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+
+	// A child left behind, holding stdout: killed at once, and the check
+	// does not wait for it.
+	start := time.Now()
+	h, _ := evalExec(t, "    exec:\n      command: "+yamlList([]string{sh, "-c", `sleep 1000 & echo $! > left.pid; echo "OK - left a child"`})+
+		"\n      working_dir: "+strconv.Quote(dir)+"\n", nil)
+	if took := time.Since(start); h.Status != scoring.StatusGood || took > 10*time.Second {
+		t.Errorf("left child: %s after %s (%s)", h.Status, took, h.Error)
+	}
+	pid := readPID("left.pid")
+	deadline := time.Now().Add(time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the child %d the plugin left in its group still runs", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// A descendant in a session of its own holds the pipe: the check
+	// stops reading after the drain delay and returns the plugin's result.
+	start = time.Now()
+	h, _ = evalExec(t, "    exec:\n      command: "+yamlList([]string{sh, "-c", setsid + ` sleep 1000 & echo $! > escaped.pid; echo "OK - escaped"`})+
+		"\n      working_dir: "+strconv.Quote(dir)+"\n", nil)
+	escaped := readPID("escaped.pid")
+	t.Cleanup(func() { _ = syscall.Kill(escaped, syscall.SIGKILL) })
+	if took := time.Since(start); h.Status != scoring.StatusGood || took > 10*time.Second {
+		t.Errorf("escaped child: %s after %s (%s)", h.Status, took, h.Error)
+	}
+	if adv := reading(t, h, "exit_code").Advice; !strings.Contains(adv, "OK - escaped") {
+		t.Errorf("the plugin's output was lost: %q", adv)
+	}
+
+	// 200 perfdata items: the first 128 are kept.
+	h, _ = evalExec(t, "    exec:\n      command: "+yamlList([]string{sh, "-c", `printf 'OK |'; i=0; while [ $i -lt 200 ]; do printf ' m%d=%d' $i $i; i=$((i+1)); done; echo`})+"\n", nil)
+	if n := len(h.Readings); n != 1+maxPerfdataReadings {
+		t.Errorf("%d readings, want exit_code and %d perfdata", n, maxPerfdataReadings)
+	}
+	if r := reading(t, h, "m127"); r.Value != 127 {
+		t.Errorf("m127 = %g", r.Value)
+	}
+}
