@@ -180,3 +180,36 @@ components:
 		t.Errorf("credentials_file = %q, want %q", got, want)
 	}
 }
+
+func TestInlineMapsTakeAnyKey(t *testing.T) {
+	cfg, err := Parse([]byte(`
+components:
+  - name: api
+    kind: http
+    http:
+      url: http://127.0.0.1:1/
+      http_client_config:
+        http_headers:
+          X-Api-Key: {secrets: [s3cret]}
+          X-Env: {values: [prod]}
+`))
+	if err != nil {
+		t.Fatalf("http_headers refused: %v", err)
+	}
+	if h := cfg.Components[0].HTTP.HTTPClient.HTTPHeaders; h == nil || len(h.Headers) != 2 {
+		t.Fatalf("headers = %+v", h)
+	}
+	_, err = Parse([]byte(`
+components:
+  - name: api
+    kind: http
+    http:
+      url: http://127.0.0.1:1/
+      http_client_config:
+        http_headers:
+          X-Api-Key: {secret: [s3cret]}
+`))
+	if err == nil || !strings.Contains(err.Error(), `http_headers.X-Api-Key.secret: unknown field "secret"`) {
+		t.Fatalf("a typo inside a header is not named: %v", err)
+	}
+}

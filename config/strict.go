@@ -47,13 +47,17 @@ func checkFields(node *yaml.Node, t reflect.Type, path string) error {
 		if node.Kind != yaml.MappingNode {
 			return nil // the decoder reports the type mismatch
 		}
-		fields := structFields(t)
+		fields, rest := structFields(t)
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			key, val := node.Content[i], node.Content[i+1]
 			if key.Value == "<<" {
 				continue // merge key: checked through the alias
 			}
 			ft, ok := fields[key.Value]
+			if !ok && rest != nil {
+				// An inline map takes every other key (http_headers).
+				ft, ok = rest.Elem(), true
+			}
 			if !ok {
 				return lineError(key.Line, join(path, key.Value), "unknown field %q (known: %s)", key.Value, strings.Join(sortedKeys(fields), ", "))
 			}
@@ -100,9 +104,10 @@ func join(path, key string) string {
 }
 
 // structFields maps the YAML keys of a struct to their types, following
-// `,inline` fields as yaml.v3 does.
-func structFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
+// `,inline` fields as yaml.v3 does; rest is the type of an inline map that
+// takes every other key, if the struct has one.
+func structFields(t reflect.Type) (fields map[string]reflect.Type, rest reflect.Type) {
+	fields = map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -118,19 +123,26 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range structFields(ft) {
-					out[k] = v
+			switch ft.Kind() {
+			case reflect.Struct:
+				inner, innerRest := structFields(ft)
+				for k, v := range inner {
+					fields[k] = v
 				}
+				if innerRest != nil {
+					rest = innerRest
+				}
+			case reflect.Map:
+				rest = ft
 			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		out[name] = f.Type
+		fields[name] = f.Type
 	}
-	return out
+	return fields, rest
 }
 
 func sortedKeys(m map[string]reflect.Type) []string {
