@@ -202,6 +202,13 @@ func (e *Evaluator) Latest() *Evaluation { return e.latest.Load() }
 // History returns the snapshot history.
 func (e *Evaluator) History() *prediction.History { return e.history }
 
+// PredictionSettings returns the prediction settings in force.
+func (e *Evaluator) PredictionSettings() prediction.Settings {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.predict
+}
+
 // AfterEvaluation sets a function that Run calls after each evaluation,
 // outside the evaluator's locks (healthmon saves the history there).
 func (e *Evaluator) AfterEvaluation(f func(*Evaluation)) {
@@ -280,6 +287,13 @@ func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
 		}()
 	}
 	wg.Wait()
+	// An evaluation cut short by its caller (a shutdown) is not recorded:
+	// its checks did not fail, they were stopped.
+	if ctx.Err() != nil {
+		if prev := e.latest.Load(); prev != nil {
+			return prev
+		}
+	}
 	return e.publish(start, -1, policy, components, results)
 }
 

@@ -77,7 +77,7 @@ func DefaultSettings() Settings {
 		MinPoints:     10,
 		Fit:           TheilSen,
 		Confidence:    0.95,
-		CurrentPoints: 5,
+		CurrentPoints: 10,
 		SpikeMADs:     6,
 		Spikes: map[string]Spike{
 			"memory_used_ratio": {Kind: KindMemorySpike, MinDelta: 0.10},
@@ -234,9 +234,8 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 				}
 			}
 			sp.Trend = f.fit(t, v)
-			k := min(s.CurrentPoints, len(v))
-			sp.Current = median(v[len(v)-k:])
-			anchor := median(t[len(t)-k:])
+			var anchor float64
+			sp.Current, anchor = currentLevel(t, v, s.CurrentPoints, sp.Trend)
 			if sp.Trend.Significant && sp.Trend.Slope*worse > 0 {
 				for _, lvl := range []scoring.Status{scoring.StatusWarning, scoring.StatusCritical} {
 					level, ok := r.Thresholds.LevelOf(lvl)
@@ -274,6 +273,25 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 		}
 	}
 	return res
+}
+
+// currentLevel returns the robust current level and the time it stands
+// for (the newest point's): the median of the newest k points, each first
+// carried forward to the newest time along a significant trend, so that
+// the median neither lags the trend nor follows a burst.
+func currentLevel(t, v []float64, k int, tr Trend) (level, at float64) {
+	k = min(k, len(v))
+	last := t[len(t)-1]
+	slope := 0.0
+	if tr.Significant {
+		slope = tr.Slope
+	}
+	moved := make([]float64, k)
+	for i := range moved {
+		j := len(v) - k + i
+		moved[i] = v[j] + slope*(last-t[j])
+	}
+	return median(moved), last
 }
 
 func safeRatio(a, b float64) float64 {
@@ -324,9 +342,7 @@ func degradation(t, v []float64, tr Trend, now time.Time, at func(float64) time.
 	if !tr.Significant || tr.Slope >= 0 {
 		return Issue{}, false
 	}
-	k := min(s.CurrentPoints, len(v))
-	current := median(v[len(v)-k:])
-	anchor := median(t[len(t)-k:])
+	current, anchor := currentLevel(t, v, s.CurrentPoints, tr)
 	band := scoreBand(current, p)
 	floor := bandFloor(band, p)
 	if math.IsInf(floor, -1) {

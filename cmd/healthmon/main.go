@@ -38,6 +38,7 @@ type flags struct {
 	telemetryPath string
 	web           *web.FlagConfig
 	log           *promslog.Config
+	storagePath   string
 }
 
 func init() {
@@ -60,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("config.file", "Configuration file; the embedded default (this host's resources) when not given.").PlaceHolder("FILE").StringVar(&f.configFile)
 	app.Flag("config.check", "Validate the configuration and exit: 0 and OK, or 1 and the error.").BoolVar(&f.configCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("storage.path", "Directory where the history is saved and restored, so a restart loses no trend; empty disables.").Default("data/").StringVar(&f.storagePath)
 	f.web = kingpinflag.AddFlags(app, defaultListen)
 	f.log = &promslog.Config{}
 	flag.AddFlags(app, f.log)
@@ -68,6 +70,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	serve := app.Command("serve", "Run the exporter (the default).").Default()
 	check := app.Command("check", "Run every check once, print a table, and exit 0 (excellent, good), 1 (warning) or 2 (critical, failing).")
+	replayCmd := app.Command("replay", "Feed recorded readings (CSV timestamp,component,metric,value) through scoring, history and prediction on their own clock; write one JSON object per evaluation.")
+	var ro replayOptions
+	replayCmd.Flag("config", "Configuration that names the components and their thresholds.").Required().PlaceHolder("FILE").StringVar(&ro.configFile)
+	replayCmd.Flag("input", "Recorded series, CSV with a header timestamp,component,metric,value (and optionally resource).").Required().PlaceHolder("SERIES.csv").StringVar(&ro.input)
+	storageSet := false
+	app.GetFlag("storage.path").IsSetByUser(&storageSet)
 
 	cmd, err := app.Parse(args)
 	if err != nil {
@@ -76,6 +84,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	f.log.Writer = stderr
 	logger := promslog.New(f.log)
+
+	if cmd == replayCmd.FullCommand() {
+		// Replay touches the storage path only when asked to.
+		if storageSet {
+			ro.storage = f.storagePath
+		}
+		return runReplay(ro, stdout, stderr, logger)
+	}
 
 	cfg, err := loadConfig(f.configFile)
 	if f.configCheck {
@@ -123,7 +139,9 @@ func loadConfig(path string) (*config.Config, error) {
 // node_exporter does.
 func newGatherer(eval *collector.Evaluator, extra ...prometheus.Collector) prometheus.Gatherer {
 	health := prometheus.NewRegistry()
-	health.MustRegister(versioncollector.NewCollector("healthmon"), collector.NewExporter(eval.Latest))
+	exporter := collector.NewExporter(eval.Latest)
+	collector.AddPredictionFamilies(exporter)
+	health.MustRegister(versioncollector.NewCollector("healthmon"), exporter)
 	health.MustRegister(extra...)
 	own := prometheus.NewRegistry()
 	own.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -140,11 +158,14 @@ func runServe(f flags, cfg *config.Config, logger *slog.Logger) int {
 		return 1
 	}
 	reloader := newReloader(f.configFile, eval, logger)
+	store := openStore(f.storagePath, eval, logger)
 
 	mux, err := server.NewMux(server.Options{
 		TelemetryPath: f.telemetryPath,
-		Gatherer:      newGatherer(eval, reloader),
+		Gatherer:      newGatherer(eval, append(storeCollectors(store), reloader)...),
 		Latest:        eval.Latest,
+		ExtendHealth:  server.ExtendHealthWithPredictions,
+		Summary:       server.SummaryHandler(eval.History(), eval.PredictionSettings, nil),
 		Reload:        reloader.Reload,
 		Version:       version.Info(),
 		Logger:        logger,
@@ -193,5 +214,6 @@ func runServe(f flags, cfg *config.Config, logger *slog.Logger) int {
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
 	<-loopDone
+	saveHistory(store, eval, logger)
 	return code
 }
