@@ -267,7 +267,9 @@ func (e *Evaluator) EvaluateAt(at time.Time, readings map[string][]scoring.Readi
 }
 
 // Evaluate runs every check once, concurrently, and publishes the snapshot.
-// It returns when every check has returned or reached its deadline.
+// It returns when every check has returned or reached its deadline. When
+// ctx is done before then, nothing is published and the previous evaluation
+// is returned (the cut-short one only when there is no previous).
 func (e *Evaluator) Evaluate(ctx context.Context) *Evaluation {
 	e.evalMu.Lock()
 	defer e.evalMu.Unlock()
