@@ -143,7 +143,8 @@ func (x *execCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 		return readings, fmt.Errorf("plugin %s exited with %d (%s): %s", x.name, run.code, state, reason)
 	}
 	readings[0].Thresholds = x.cfg.ExitCodeThresholds()
-	readings[0].Advice = fmt.Sprintf("%s reported %q: act on what it reports, or revise its warning and critical arguments if this level is expected.", filepath.Base(x.name), reason)
+	readings[0].Reason = reason
+	readings[0].Advice = fmt.Sprintf("Act on what %s reports, or revise its warning and critical arguments if this level is expected.", filepath.Base(x.name))
 	return readings, nil
 }
 

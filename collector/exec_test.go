@@ -272,8 +272,8 @@ func TestExecCheckProcs(t *testing.T) {
 	if r.Value != 0 || r.Status != scoring.StatusCritical || r.Thresholds.Direction != scoring.LowerIsWorse {
 		t.Errorf("procs = %g %s %+v", r.Value, r.Status, r.Thresholds)
 	}
-	if !strings.Contains(strings.Join(h.Recommendations, " "), "PROCS CRITICAL: 0 processes with command name 'no-such-process-healthmon'") {
-		t.Errorf("recommendations do not carry the plugin's text: %q", h.Recommendations)
+	if !strings.Contains(strings.Join(h.Issues, " "), "PROCS CRITICAL: 0 processes with command name 'no-such-process-healthmon'") {
+		t.Errorf("issues do not carry the plugin's text: %q", h.Issues)
 	}
 }
 
@@ -305,8 +305,8 @@ func TestExecCheckTCPSeconds(t *testing.T) {
 	}
 	ln.Close()
 	h, _ = evalExec(t, "    exec:\n      command: "+yamlList([]string{tcp, "-H", "127.0.0.1", "-p", port})+"\n", nil)
-	if h.Status != scoring.StatusCritical || !strings.Contains(strings.Join(h.Recommendations, " "), "Connection refused") {
-		t.Errorf("refused: %s %q", h.Status, h.Recommendations)
+	if h.Status != scoring.StatusCritical || !strings.Contains(strings.Join(h.Issues, " "), "Connection refused") {
+		t.Errorf("refused: %s %q", h.Status, h.Issues)
 	}
 }
 
@@ -536,8 +536,8 @@ func TestExecCheckWorkingDirAndSignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if adv := reading(t, h, "exit_code").Advice; h.Status != scoring.StatusGood || !strings.Contains(adv, `"OK - in `+real+`"`) {
-		t.Errorf("working_dir: %s, advice %q", h.Status, adv)
+	if reason := reading(t, h, "exit_code").Reason; h.Status != scoring.StatusGood || reason != "OK - in "+real {
+		t.Errorf("working_dir: %s, reason %q", h.Status, reason)
 	}
 	// A plugin killed by a signal is failing with the signal named.
 	h, _ = evalExec(t, "    exec:\n      command: "+yamlList([]string{sh, "-c", `echo "half a line"; kill -SEGV $$`})+"\n", nil)
@@ -546,8 +546,8 @@ func TestExecCheckWorkingDirAndSignal(t *testing.T) {
 	}
 	// No output at all: the reason says so, with stderr's first line.
 	h, _ = evalExec(t, "    exec:\n      command: "+yamlList([]string{sh, "-c", `echo "boom on stderr" >&2; exit 2`})+"\n", nil)
-	if h.Status != scoring.StatusCritical || !strings.Contains(strings.Join(h.Recommendations, " "), "no output; stderr: boom on stderr") {
-		t.Errorf("stderr only: %s %q", h.Status, h.Recommendations)
+	if h.Status != scoring.StatusCritical || !strings.Contains(strings.Join(h.Issues, " "), "no output; stderr: boom on stderr") {
+		t.Errorf("stderr only: %s %q", h.Status, h.Issues)
 	}
 }
 
@@ -619,8 +619,8 @@ func TestExecCheckLeftoversAndLimits(t *testing.T) {
 	if took := time.Since(start); h.Status != scoring.StatusGood || took > 10*time.Second {
 		t.Errorf("escaped child: %s after %s (%s)", h.Status, took, h.Error)
 	}
-	if adv := reading(t, h, "exit_code").Advice; !strings.Contains(adv, "OK - escaped") {
-		t.Errorf("the plugin's output was lost: %q", adv)
+	if reason := reading(t, h, "exit_code").Reason; reason != "OK - escaped" {
+		t.Errorf("the plugin's output was lost: %q", reason)
 	}
 
 	// 200 perfdata items: the first 128 are kept.

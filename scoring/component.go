@@ -39,6 +39,10 @@ type Reading struct {
 	// Advice is what a person should do when the reading is warning or
 	// worse. Empty means a generic recommendation.
 	Advice string
+	// Reason is what the source itself says of the reading (a plugin's
+	// first output line); it ends the issue text when the reading is
+	// warning or worse.
+	Reason string
 }
 
 // Judged reports whether the reading counts toward its component's status:
@@ -212,6 +216,9 @@ func describe(component string, r *Reading) (issue, rec string, ok bool) {
 			FormatValue(r.Value, r.Unit), rel, r.Status, FormatValue(level, r.Unit))
 	default:
 		return "", "", false
+	}
+	if r.Reason != "" {
+		issue += ": " + r.Reason
 	}
 	rec = r.Advice
 	if rec == "" {
