@@ -36,6 +36,7 @@ type flags struct {
 	configFile    string
 	configCheck   bool
 	telemetryPath string
+	maxRequests   int
 	web           *web.FlagConfig
 	log           *promslog.Config
 	storagePath   string
@@ -61,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.Flag("config.file", "Configuration file; the embedded default (this host's resources) when not given.").PlaceHolder("FILE").StringVar(&f.configFile)
 	app.Flag("config.check", "Validate the configuration and exit: 0 and OK, or 1 and the error.").BoolVar(&f.configCheck)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("web.max-requests", "Maximum number of concurrent scrapes of the metrics; more are answered 503. 0 for no limit.").Default("256").IntVar(&f.maxRequests)
 	app.Flag("storage.path", "Directory where the history is saved and restored, so a restart loses no trend; empty disables.").Default("data/").StringVar(&f.storagePath)
 	f.web = kingpinflag.AddFlags(app, defaultListen)
 	f.log = &promslog.Config{}
@@ -169,6 +171,8 @@ func runServe(f flags, cfg *config.Config, logger *slog.Logger) int {
 		Reload:        reloader.Reload,
 		Version:       version.Info(),
 		Logger:        logger,
+
+		MaxRequestsInFlight: f.maxRequests,
 	})
 	if err != nil {
 		logger.Error("Cannot build the HTTP handlers", "err", err)
