@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -160,7 +161,7 @@ func newReplayLine(ev *collector.Evaluation) replayLine {
 		for _, i := range p.Issues {
 			ri := replayIssue{Kind: i.Kind, Component: i.Component, Metric: i.Metric, Resource: i.Resource, Level: i.Level, Message: i.Message}
 			if i.BreachAt != nil {
-				t := i.BreachAt.UTC()
+				t := i.BreachAt.UTC().Round(time.Millisecond)
 				ri.BreachTimestamp = &t
 			}
 			l.PredictedIssues = append(l.PredictedIssues, ri)
@@ -224,7 +225,13 @@ func runReplay(o replayOptions, stdout, stderr io.Writer, logger *slog.Logger) i
 			return fail(fmt.Errorf("%s: line %d: component %q is not in %s (it has %s)", o.input, r.line, r.component, o.configFile, strings.Join(known, ", ")))
 		}
 	}
-	eval, err := collector.NewEvaluator(cfg, logger)
+	// The JSON lines are the output: the evaluator's logs of status changes
+	// (stamped with the wall clock) only at debug level.
+	evalLogger := slog.New(slog.DiscardHandler)
+	if logger.Enabled(context.Background(), slog.LevelDebug) {
+		evalLogger = logger
+	}
+	eval, err := collector.NewEvaluator(cfg, evalLogger)
 	if err != nil {
 		return fail(err)
 	}
