@@ -3,6 +3,8 @@ package prediction
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"fmt"
 	"log/slog"
 	"math"
@@ -283,19 +285,24 @@ func FuzzHistoryUnmarshal(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte(fileMagic))
+	f.Add(good[:len(good)-4])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h := NewHistory(5)
-		if err := h.UnmarshalBinary(b); err != nil {
-			return
-		}
-		// Whatever decodes must encode and decode to the same.
-		again, err := h.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := NewHistory(5)
-		if err := g.UnmarshalBinary(again); err != nil || !same(h, g) {
-			t.Fatalf("re-decode: %v", err)
+		// Also with a valid checksum appended, so the fuzzer gets past it
+		// into the structure.
+		for _, in := range [][]byte{b, binary.LittleEndian.AppendUint32(bytes.Clone(b), crc32.Checksum(b, crcTable))} {
+			h := NewHistory(5)
+			if err := h.UnmarshalBinary(in); err != nil {
+				continue
+			}
+			// Whatever decodes must encode and decode to the same.
+			again, err := h.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := NewHistory(5)
+			if err := g.UnmarshalBinary(again); err != nil || !same(h, g) {
+				t.Fatalf("re-decode: %v", err)
+			}
 		}
 	})
 }
