@@ -11,7 +11,7 @@ LDFLAGS   := -s -w \
 	-X github.com/prometheus/common/version.Branch=$(BRANCH)
 BUILDFLAGS := -trimpath -tags netgo,osusergo -ldflags "$(LDFLAGS)"
 
-.PHONY: all build deps test lint unit rules promtool bench clean
+.PHONY: all build deps test lint unit rules loadtest fuzz promtool bench clean
 
 all: build
 
@@ -40,7 +40,24 @@ rules:
 	promtool check config examples/prometheus.yml
 	amtool check-config examples/alertmanager.yml
 
-test: deps lint rules unit
+# The load tests against the built binary (200 concurrent scrapers for 30 s;
+# Debian's Prometheus scraping through reloads), without -race, which would
+# measure the detector. The fault tests run in unit.
+loadtest:
+	$(GO) vet -tags loadtest ./loadtest/
+	HEALTHMON_REQUIRE_TOOLS=1 $(GO) test -tags loadtest -count=1 -v -timeout 10m \
+		-run 'TestConcurrentScrapers|TestPrometheusScrapesWhileReloading' ./loadtest/
+
+# Every fuzz target for FUZZTIME each (their seed corpora run in unit).
+FUZZTIME ?= 30s
+fuzz:
+	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r pkg; do \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -c6-); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+test: deps lint rules unit loadtest
 
 bench: build
 	./scripts/install-deps.sh --bench
