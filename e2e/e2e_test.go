@@ -202,6 +202,7 @@ scrape_configs:
 
 	// Every dashboard query returns data from this Prometheus over the test.
 	checkDashboardsLive(ctx, t, prom, began, map[string]string{"job": "healthmon", "instance": hmAddr})
+	t.Logf("webhook: %s", hook.dump())
 	t.Logf("end-to-end test took %s", time.Since(began).Round(time.Millisecond))
 }
 
