@@ -59,9 +59,12 @@ fuzz:
 
 test: deps lint rules unit loadtest
 
+# The table of figures beside node_exporter (scripts/bench.sh, ~4 min), then
+# every Go benchmark; all of it also into bench.txt.
 bench: build
 	./scripts/install-deps.sh --bench
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+	./scripts/bench.sh bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee -a bench.txt
 
 clean:
 	rm -f healthmon bench.txt
