@@ -91,7 +91,12 @@ func DefaultSettings() Settings {
 // Breach is a predicted crossing of a threshold.
 type Breach struct {
 	Level scoring.Status `json:"level"`
-	At    time.Time      `json:"timestamp"`
+	// At is when the trend gets there.
+	At time.Time `json:"timestamp"`
+	// Latest is when it gets there at the slow end of the slope's
+	// confidence interval. A threshold_breach is raised when even this is
+	// within the horizon, so a wide interval does not cry wolf.
+	Latest time.Time `json:"latest_timestamp"`
 }
 
 // SeriesPrediction is what was derived from one reading's series.
@@ -170,6 +175,8 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 		return res
 	}
 	f := newFitter(s.Fit, s.Confidence)
+	scores := newFitter(s.Fit, s.Confidence)
+	scores.white = true
 	origin := w.Times[0]
 	secs := make([]float64, w.Len())
 	for i, t := range w.Times {
@@ -191,7 +198,7 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 	at := func(sec float64) time.Time { return origin.Add(time.Duration(sec * float64(time.Second))) }
 
 	if t, v, ok := usable(w.Score); ok {
-		res.Score = f.fit(t, v)
+		res.Score = scores.fit(t, v)
 		if iss, ok := degradation(t, v, res.Score, now, at, s, p); ok {
 			res.Issues = append(res.Issues, iss)
 		}
@@ -203,7 +210,7 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 	sort.Strings(names)
 	for _, name := range names {
 		if t, v, ok := usable(w.Components[name].Score); ok {
-			res.Components = append(res.Components, ComponentTrend{Component: name, Trend: f.fit(t, v)})
+			res.Components = append(res.Components, ComponentTrend{Component: name, Trend: scores.fit(t, v)})
 		}
 	}
 
@@ -243,14 +250,18 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 						continue // no such level, or already reached
 					}
 					when := at(anchor + (level-sp.Current)/sp.Trend.Slope)
+					latest := at(anchor + (level-sp.Current)/slowEnd(sp.Trend))
 					if when.Before(now) {
 						when = now
 					}
-					sp.Breaches = append(sp.Breaches, Breach{Level: lvl, At: when})
+					if latest.Before(when) {
+						latest = when
+					}
+					sp.Breaches = append(sp.Breaches, Breach{Level: lvl, At: when, Latest: latest})
 				}
 			}
 			for _, b := range sp.Breaches {
-				if b.At.Sub(now) <= s.Horizon {
+				if b.Latest.Sub(now) <= s.Horizon {
 					when := b.At
 					level, _ := r.Thresholds.LevelOf(b.Level)
 					res.Issues = append(res.Issues, Issue{Kind: KindThresholdBreach, Component: c.Name, Metric: r.Metric, Resource: r.Resource,
@@ -262,7 +273,7 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 			}
 			if r.Metric == s.LoadMetric && sp.Trend.Significant && sp.Trend.Slope*worse > 0 {
 				excellent, ok := r.Thresholds.LevelOf(scoring.StatusExcellent)
-				rise := sp.Trend.Slope * s.TrendWindow.Seconds() * worse
+				rise := slowEnd(sp.Trend) * s.TrendWindow.Seconds() * worse
 				if ok && (sp.Current-excellent)*worse > 0 && rise >= s.LoadMinRise*math.Abs(sp.Current) {
 					res.Issues = append(res.Issues, Issue{Kind: KindLoadIncrease, Component: c.Name, Metric: r.Metric, Resource: r.Resource,
 						Message: fmt.Sprintf("%s: %s is %s, above its excellent level %s, and rose by %s over the last %s",
@@ -292,6 +303,15 @@ func currentLevel(t, v []float64, k int, tr Trend) (level, at float64) {
 		moved[i] = v[j] + slope*(last-t[j])
 	}
 	return median(moved), last
+}
+
+// slowEnd returns the bound of a significant slope's interval nearest to
+// zero: the slowest the trend can be at the confidence level.
+func slowEnd(tr Trend) float64 {
+	if tr.Slope > 0 {
+		return tr.Lower
+	}
+	return tr.Upper
 }
 
 func safeRatio(a, b float64) float64 {
@@ -352,7 +372,7 @@ func degradation(t, v []float64, tr Trend, now time.Time, at func(float64) time.
 	if when.Before(now) {
 		when = now
 	}
-	if when.Sub(now) > s.Horizon {
+	if at(anchor+(floor-current)/slowEnd(tr)).Sub(now) > s.Horizon {
 		return Issue{}, false
 	}
 	worse := scoreBand(floor-1e-9, p)

@@ -382,3 +382,61 @@ func TestTimeWeightsCapGaps(t *testing.T) {
 		t.Fatalf("weights %v, want %v", w, want)
 	}
 }
+
+func TestPersistentRejectsReclaims(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	n := 30
+	ts := make([]float64, n)
+	for i := range ts {
+		ts[i] = float64(i) * 60
+	}
+	series := func(f func(i int) float64) []float64 {
+		vs := make([]float64, n)
+		for i := range vs {
+			vs[i] = f(i) + rng.NormFloat64()*0.003
+		}
+		return vs
+	}
+	tests := []struct {
+		name string
+		v    []float64
+		want bool
+	}{
+		{"leak", series(func(i int) float64 { return 0.5 + 0.003*float64(i) }), true},
+		{"leak with one burst", series(func(i int) float64 {
+			if i == 20 {
+				return 0.9
+			}
+			return 0.5 + 0.003*float64(i)
+		}), true},
+		{"sawtooth every 12 minutes", series(func(i int) float64 { return 0.5 + 0.03*float64(i%12) }), false},
+		{"one reclaim", series(func(i int) float64 { return 0.5 + 0.01*float64((i+20)%25) }), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newFitter(TheilSen, 0.95).fit(ts, tt.v)
+			if got := persistent(ts, tt.v, tr.Slope); got != tt.want {
+				t.Fatalf("persistent %v, want %v (slope %g)", got, tt.want, tr.Slope)
+			}
+		})
+	}
+}
+
+func TestInflation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	n := 200
+	ts, white, wander := make([]float64, n), make([]float64, n), make([]float64, n)
+	x := 0.0
+	for i := range ts {
+		ts[i] = float64(i)
+		white[i] = rng.NormFloat64()
+		x = 0.9*x + rng.NormFloat64()
+		wander[i] = x
+	}
+	if f := inflation(ts, white, 0); f > 1.3 {
+		t.Errorf("independent noise widened by %.2f", f)
+	}
+	if f := inflation(ts, wander, 0); f < 2.5 {
+		t.Errorf("wandering noise (lag-1 correlation 0.9) widened by only %.2f", f)
+	}
+}

@@ -73,7 +73,9 @@ func Summarize(h *History, window time.Duration, now time.Time, s Settings) Summ
 		sum.Score = &stats
 	}
 	if len(t) >= 3 {
-		sum.Trend = newFitter(s.Fit, s.Confidence).fit(t, v)
+		f := newFitter(s.Fit, s.Confidence)
+		f.white = true // a score is a step function: its steps are the signal
+		sum.Trend = f.fit(t, v)
 		if sum.Trend.Significant {
 			sum.Direction = "improving"
 			if sum.Trend.Slope < 0 {

@@ -59,6 +59,9 @@ const maxPairs = 1000
 type fitter struct {
 	method Fit
 	z      float64 // the normal quantile of the confidence level
+	// white: the noise is taken as independent. Scores are step functions
+	// whose steps are the signal, not wandering noise.
+	white  bool
 	slopes []float64
 }
 
@@ -74,7 +77,7 @@ func (f *fitter) fit(t, v []float64) Trend {
 	}
 	var tr Trend
 	if f.method == OLS {
-		tr = ols(t, v, f.z)
+		tr = ols(t, v, f.z, f.white)
 	} else {
 		tr = f.theilSen(t, v)
 	}
@@ -121,7 +124,11 @@ func (f *fitter) theilSen(t, v []float64) Trend {
 		med = (med + lo) / 2
 	}
 	varS := float64(n) * float64(n-1) * float64(2*n+5) / 18
-	c := f.z * math.Sqrt(varS) / float64(all) // as a share of the pairs
+	// As a share of the pairs, widened for autocorrelated noise.
+	c := f.z * math.Sqrt(varS) / float64(all)
+	if !f.white {
+		c *= inflation(t, v, med)
+	}
 	lo := int(math.Floor((0.5 - c/2) * float64(m)))
 	hi := int(math.Ceil((0.5+c/2)*float64(m))) - 1
 	lo = max(0, min(lo, mid))
@@ -138,7 +145,7 @@ func (f *fitter) theilSen(t, v []float64) Trend {
 }
 
 // ols fits least squares with a normal interval on the slope.
-func ols(t, v []float64, z float64) Trend {
+func ols(t, v []float64, z float64, white bool) Trend {
 	n := float64(len(t))
 	var mt, mv float64
 	for i := range t {
@@ -162,7 +169,41 @@ func ols(t, v []float64, z float64) Trend {
 		sse += r * r
 	}
 	se := math.Sqrt(sse / (n - 2) / sxx)
+	if !white {
+		se *= inflation(t, v, slope)
+	}
 	return Trend{Slope: slope, Lower: slope - z*se, Upper: slope + z*se}
+}
+
+// inflation returns the factor by which autocorrelated noise widens a
+// slope's interval: sqrt((1+r)/(1-r)) with r the lag-1 autocorrelation of
+// the residuals around the slope (at least 0, at most 0.95). Host metrics
+// wander: without it, a slow random swing passes for a trend.
+func inflation(t, v []float64, slope float64) float64 {
+	n := len(v)
+	if n < 4 {
+		return 1
+	}
+	e := make([]float64, n)
+	var mean float64
+	for i := range v {
+		e[i] = v[i] - slope*t[i]
+		mean += e[i]
+	}
+	mean /= float64(n)
+	var num, den float64
+	for i := range e {
+		d := e[i] - mean
+		den += d * d
+		if i+1 < n {
+			num += d * (e[i+1] - mean)
+		}
+	}
+	if den == 0 {
+		return 1
+	}
+	r := math.Min(0.95, math.Max(0, num/den))
+	return math.Sqrt((1 + r) / (1 - r))
 }
 
 // persistent reports whether the series moved the way of the slope, by at
@@ -178,7 +219,22 @@ func persistent(t, v []float64, slope float64) bool {
 	dv := median(v[n-k:]) - median(v[:k])
 	dt := median(t[n-k:]) - median(t[:k])
 	want := slope * dt
-	return dv/want >= 0.5
+	if dv/want < 0.5 {
+		return false
+	}
+	// A reclaim is a fall against the trend, from one point to the next,
+	// of more than half of what the trend gains over the whole window, and
+	// that does not just undo a burst (it falls below the point before the
+	// jump too). Memory that a collector frees again and again grows fast
+	// but heads nowhere.
+	sign := math.Copysign(1, slope)
+	limit := 0.5 * math.Abs(slope) * (t[n-1] - t[0])
+	for i := 1; i+1 < n; i++ {
+		if (v[i+1]-v[i])*sign < -limit && (v[i+1]-v[i-1])*sign < -limit/2 {
+			return false
+		}
+	}
+	return true
 }
 
 // median returns the median of xs without changing it.

@@ -190,24 +190,42 @@ func TestReplayMemoryLeak(t *testing.T) {
 }
 
 // (b) 24 hours of stationary noise around safe levels raise no predicted
-// issue at any evaluation.
+// issue at any evaluation: independent noise, and noise that wanders (each
+// reading half its predecessor's deviation plus new noise, as host metrics
+// do).
 func TestReplayStationaryNoise(t *testing.T) {
-	rng := rand.New(rand.NewPCG(202, 2))
-	points := make([]point, 24*60)
-	for i := range points {
-		points[i] = quiet(rng)
-	}
-	_, lines := replayed(t, writeConfig(t, replayConfig), writeSeries(t, points, 0))
-	if len(lines) != 24*60 {
-		t.Fatalf("%d lines", len(lines))
-	}
-	for i, l := range lines {
-		if len(l.PredictedIssues) != 0 {
-			t.Fatalf("minute %d: predicted %+v from noise", i, l.PredictedIssues)
-		}
-		if i >= 30 && l.Warmup {
-			t.Fatalf("minute %d: still warming up", i)
-		}
+	for _, phi := range []float64{0, 0.5} {
+		t.Run(fmt.Sprintf("autocorrelation %.1f", phi), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(202, 2))
+			points := make([]point, 24*60)
+			var prev point
+			for i := range points {
+				q := quiet(rng)
+				// Keep the stationary spread while correlating neighbours.
+				k := math.Sqrt(1 - phi*phi)
+				points[i] = point{
+					mem:  0.45 + phi*(prev.mem-0.45) + k*(q.mem-0.45),
+					cpu:  math.Min(1, math.Max(0, 0.20+phi*(prev.cpu-0.20)+k*(q.cpu-0.20))),
+					load: math.Max(0, 0.40+phi*(prev.load-0.40)+k*(q.load-0.40)),
+				}
+				if i == 0 {
+					points[i] = q
+				}
+				prev = points[i]
+			}
+			_, lines := replayed(t, writeConfig(t, replayConfig), writeSeries(t, points, 0))
+			if len(lines) != 24*60 {
+				t.Fatalf("%d lines", len(lines))
+			}
+			for i, l := range lines {
+				if len(l.PredictedIssues) != 0 {
+					t.Fatalf("minute %d: predicted %+v from noise", i, l.PredictedIssues)
+				}
+				if i >= 30 && l.Warmup {
+					t.Fatalf("minute %d: still warming up", i)
+				}
+			}
+		})
 	}
 }
 
@@ -239,14 +257,22 @@ func TestReplaySingleBurst(t *testing.T) {
 }
 
 // (d) A sawtooth that grows and is reclaimed (memory that a collector frees
-// every 10 minutes, peaking between warning and critical) raises no
-// critical breach, which would never come.
+// every few minutes, peaking between warning and critical) raises no
+// critical breach, which would never come. Teeth longer than half the
+// trend window are not told from a leak (see the README).
 func TestReplaySawtooth(t *testing.T) {
-	rng := rand.New(rand.NewPCG(404, 4))
+	for _, period := range []int{5, 10, 15} {
+		t.Run(fmt.Sprintf("every %d minutes", period), func(t *testing.T) { sawtooth(t, period) })
+	}
+}
+
+func sawtooth(t *testing.T, period int) {
+	rng := rand.New(rand.NewPCG(404, uint64(period)))
 	points := make([]point, 6*60)
 	for i := range points {
 		points[i] = quiet(rng)
-		points[i].mem = 0.55 + 0.035*float64(i%10) + rng.NormFloat64()*0.005 // 0.55 .. 0.865
+		// 0.55 .. 0.865
+		points[i].mem = 0.55 + 0.315*float64(i%period)/float64(period-1) + rng.NormFloat64()*0.005
 	}
 	_, lines := replayed(t, writeConfig(t, replayConfig), writeSeries(t, points, 0))
 	for i, l := range lines {
