@@ -4,8 +4,6 @@ import (
 	"math"
 	"sort"
 	"time"
-
-	"github.com/healthmon/healthmon/scoring"
 )
 
 // Summary is the seed's health summary over a window: score statistics,
@@ -123,13 +121,4 @@ func timeWeights(times []time.Time) []float64 {
 	}
 	w[n-1] = med
 	return w
-}
-
-// StatusNames lists the statuses in state-set order, for stable output.
-func StatusNames() []string {
-	out := make([]string, len(scoring.Statuses))
-	for i, s := range scoring.Statuses {
-		out[i] = s.String()
-	}
-	return out
 }
