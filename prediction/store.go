@@ -157,11 +157,6 @@ func decodeData(b []byte) (data, error) {
 	for i, raw := 0, dec.take(n*8); i < n && raw != nil; i++ {
 		d.times[i] = int64(binary.LittleEndian.Uint64(raw[i*8:]))
 	}
-	for i := 1; i < n; i++ {
-		if d.times[i] < d.times[i-1] {
-			return data{}, errors.New("corrupt history file: snapshot times go backwards")
-		}
-	}
 	d.score = dec.floats(n)
 	d.status = append([]uint8(nil), dec.take(n)...)
 	for g := 0; g < 2; g++ {

@@ -306,3 +306,20 @@ func FuzzHistoryUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// TestClockStepBack: a history whose clock stepped back (NTP) is saved and
+// restored like any other, not taken for corrupt.
+func TestClockStepBack(t *testing.T) {
+	h := NewHistory(10)
+	h.Add(wide(t0.Add(time.Hour), 1, 1, 1))
+	h.Add(wide(t0, 1, 1, 2))
+	dir := t.TempDir()
+	st := NewStore(dir, nil)
+	if err := st.Save(h); err != nil {
+		t.Fatal(err)
+	}
+	g := NewHistory(10)
+	if n, err := st.Restore(g); n != 2 || err != nil || !same(h, g) {
+		t.Fatalf("restore: %d %v", n, err)
+	}
+}
