@@ -247,6 +247,11 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("the unit lacks %s", want)
 		}
 	}
+	// The file system is read-only but for the state directory: the history
+	// must be saved there.
+	if !bytes.Contains(unit, []byte(" --storage.path=/var/lib/healthmon ")) {
+		t.Error("ExecStart does not save the history in the state directory /var/lib/healthmon")
+	}
 
 	// verify checks that ExecStart exists: point it at a built binary.
 	dir := t.TempDir()
@@ -401,6 +406,22 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if get(pod, "securityContext", "runAsNonRoot") != true || get(pod, "hostNetwork") == true || get(pod, "hostPID") == true {
 		t.Error("the pod must run as non-root without the host's network or PIDs")
+	}
+	// The root file system is read-only: the history goes to a volume.
+	var storage string
+	for _, a := range get(c, "args").([]any) {
+		if v, ok := strings.CutPrefix(a.(string), "--storage.path="); ok {
+			storage = v
+		}
+	}
+	writable := false
+	for _, vm := range get(c, "volumeMounts").([]any) {
+		if get(vm, "mountPath") == storage && get(vm, "readOnly") != true {
+			writable = byName(get(pod, "volumes"), get(vm, "name").(string)) != nil
+		}
+	}
+	if storage == "" || !writable {
+		t.Errorf("--storage.path %q is not a writable volume", storage)
 	}
 	port := get(c, "ports", 0)
 	if get(port, "containerPort") != 9891 || get(port, "name") != "http" {
