@@ -327,6 +327,15 @@ func TestPredictDegradation(t *testing.T) {
 	if len(d) != 1 || d[0].Component != "" || d[0].Metric != OverallMetric || d[0].BreachAt == nil || d[0].BreachAt.Before(last.Time) {
 		t.Fatalf("degradation %+v", d)
 	}
+	var b *ComponentTrend
+	for i := range last.Components {
+		if last.Components[i].Component == "b" {
+			b = &last.Components[i]
+		}
+	}
+	if b == nil || !b.Trend.Significant || b.Trend.Slope >= 0 {
+		t.Fatalf("component trends %+v", last.Components)
+	}
 	if sum := Summarize(h, time.Hour, last.Time, settings); sum.Direction != "degrading" {
 		t.Fatalf("summary direction %s (%+v)", sum.Direction, sum.Trend)
 	}

@@ -61,6 +61,9 @@ type PredictionView struct {
 	// ScoreSlope is the overall score's trend per second; null without
 	// enough evidence.
 	ScoreSlope *float64 `json:"score_slope_per_second"`
+	// ComponentSlopes are the components' score trends per second, for
+	// those with a significant one.
+	ComponentSlopes map[string]float64 `json:"component_score_slopes_per_second"`
 	// Issues are the predicted issues, each with a sentence.
 	Issues []prediction.Issue `json:"issues"`
 	// Breaches are the predicted threshold crossings at any distance.
@@ -78,13 +81,18 @@ type BreachView struct {
 
 // NewPredictionView renders an evaluation's predictions.
 func NewPredictionView(p *prediction.Result) PredictionView {
-	v := PredictionView{Warmup: true, Issues: []prediction.Issue{}, Breaches: []BreachView{}}
+	v := PredictionView{Warmup: true, ComponentSlopes: map[string]float64{}, Issues: []prediction.Issue{}, Breaches: []BreachView{}}
 	if p == nil {
 		return v
 	}
 	v.Warmup = p.Warmup
 	if s, ok := p.ScoreSlope(); ok {
 		v.ScoreSlope = &s
+	}
+	for _, c := range p.Components {
+		if c.Trend.Significant {
+			v.ComponentSlopes[c.Component] = c.Trend.Slope
+		}
 	}
 	v.Issues = append(v.Issues, p.Issues...)
 	for _, s := range p.Series {
