@@ -234,9 +234,13 @@ func predictWindow(w Window, snap scoring.Snapshot, s Settings, p scoring.Policy
 				dev := (v[len(v)-1] - med) * worse
 				sd := mad(base, med)
 				if dev >= spike.MinDelta && (sd == 0 || dev/sd >= s.SpikeMADs) {
+					spread := "the window was flat"
+					if sd > 0 {
+						spread = fmt.Sprintf("%.0f robust standard deviations", dev/sd)
+					}
 					res.Issues = append(res.Issues, Issue{Kind: spike.Kind, Component: c.Name, Metric: r.Metric, Resource: r.Resource,
-						Message: fmt.Sprintf("%s: %s jumped to %s, %s from the last %s's median of %s (%.0f robust standard deviations)",
-							c.Name, r.ID(), scoring.FormatValue(v[len(v)-1], r.Unit), scoring.FormatValue(dev, r.Unit), s.TrendWindow, scoring.FormatValue(med, r.Unit), safeRatio(dev, sd))})
+						Message: fmt.Sprintf("%s: %s jumped to %s, %s from the last %s's median of %s (%s)",
+							c.Name, r.ID(), scoring.FormatValue(v[len(v)-1], r.Unit), scoring.FormatValue(dev, r.Unit), s.TrendWindow, scoring.FormatValue(med, r.Unit), spread)})
 					t, v = t[:len(t)-1], v[:len(v)-1]
 				}
 			}
@@ -312,13 +316,6 @@ func slowEnd(tr Trend) float64 {
 		return tr.Lower
 	}
 	return tr.Upper
-}
-
-func safeRatio(a, b float64) float64 {
-	if b == 0 {
-		return math.Inf(1)
-	}
-	return a / b
 }
 
 // scoreBand returns the overall status a score stands for: excellent at or
