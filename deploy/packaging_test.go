@@ -159,6 +159,29 @@ func TestDockerfile(t *testing.T) {
 	if len(expose) != 1 || expose[0].args != "9891" {
 		t.Errorf("EXPOSE = %+v, want 9891", expose)
 	}
+	// The default --storage.path (data/) lies in the working directory,
+	// which the user must own.
+	var workdir string
+	owned := map[string]string{} // directory -> owner given by COPY --chown
+	for _, in := range ins {
+		if in.stage != last {
+			continue
+		}
+		switch in.keyword {
+		case "WORKDIR":
+			workdir = in.args
+		case "COPY":
+			f := strings.Fields(in.args)
+			for _, a := range f {
+				if owner, ok := strings.CutPrefix(a, "--chown="); ok {
+					owned[f[len(f)-1]] = owner
+				}
+			}
+		}
+	}
+	if workdir == "" || owned[workdir] != user[len(user)-1].args {
+		t.Errorf("the runtime stage's WORKDIR %q is not owned by USER %s (COPY --chown: %v)", workdir, user[len(user)-1].args, owned)
+	}
 
 	// The same flags as `make build`, for the same version.
 	vars := []string{"VERSION=9.8.7-test", "REVISION=deadbee", "BRANCH=testbranch"}
