@@ -45,6 +45,7 @@ rules:
 # measure the detector. The fault tests run in unit.
 loadtest:
 	$(GO) vet -tags loadtest ./loadtest/
+	$(GOBIN)/staticcheck -tags loadtest ./loadtest/
 	HEALTHMON_REQUIRE_TOOLS=1 $(GO) test -tags loadtest -count=1 -v -timeout 10m \
 		-run 'TestConcurrentScrapers|TestPrometheusScrapesWhileReloading' ./loadtest/
 
