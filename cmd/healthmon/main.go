@@ -146,7 +146,7 @@ func newGatherer(eval *collector.Evaluator, extra ...prometheus.Collector) prome
 	health.MustRegister(versioncollector.NewCollector("healthmon"), exporter)
 	health.MustRegister(extra...)
 	own := prometheus.NewRegistry()
-	own.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	own.MustRegister(collectors.NewGoCollector(), collector.NewProcessCollector())
 	return prometheus.Gatherers{own, health}
 }
 
