@@ -137,6 +137,7 @@ func TestHangingCheck(t *testing.T) {
 	if sys, _ := ev.Snapshot.Component("system"); sys.Error != "" || sys.Status == scoring.StatusFailing {
 		t.Errorf("the system check suffered: %s %q", sys.Status, sys.Error)
 	}
+	t.Logf("hung check (timeout %s): started %d time(s) over 4 evaluations, the last took %s; its error: %q", timeout, calls.Load(), ev.Snapshot.Duration, h.Error)
 	// Each evaluation took at most the timeout and a margin.
 	if ev.Snapshot.Duration > timeout+time.Second {
 		t.Errorf("an evaluation took %s with a hung check of timeout %s", ev.Snapshot.Duration, timeout)
@@ -174,6 +175,7 @@ func TestPanickingCheck(t *testing.T) {
 	if h.Status != scoring.StatusFailing || !strings.Contains(h.Error, "panic") || !strings.Contains(h.Error, "index out of range") {
 		t.Errorf("panicking check: %s %q, want failing with the panic", h.Status, h.Error)
 	}
+	t.Logf("panicking check: ran %d times, recovered each time; its error: %q", calls.Load(), h.Error)
 	if n := calls.Load(); n < 3 {
 		t.Errorf("the panicking check ran %d times, want one per evaluation", n)
 	}
