@@ -34,6 +34,9 @@ type Evaluation struct {
 	Transitions map[Transition]uint64
 	// HistorySize is how many snapshots the history holds.
 	HistorySize int
+	// Interval is the configured time between evaluations, so that alerts
+	// can tell a stale evaluation from a slow schedule.
+	Interval time.Duration
 	// Prediction holds the trends and predicted issues derived from the
 	// history after this snapshot.
 	Prediction *prediction.Result
@@ -344,6 +347,7 @@ func (e *Evaluator) publish(start time.Time, duration time.Duration, policy scor
 		LastSuccess: make(map[string]time.Time, len(e.lastOK)),
 		Transitions: make(map[Transition]uint64, len(e.trans)),
 		HistorySize: e.history.Len(),
+		Interval:    e.interval,
 		Prediction:  prediction.Predict(e.history, snap, e.predict, policy),
 	}
 	for _, c := range components {

@@ -38,6 +38,7 @@ var (
 	evaluationDurationDesc = desc("evaluation_duration_seconds", "Duration of the last complete evaluation of all components.")
 	lastEvaluationDesc     = desc("last_evaluation_timestamp_seconds", "Unix time when the last evaluation started.")
 	historySnapshotsDesc   = desc("history_snapshots", "Snapshots held in the history.")
+	evaluationIntervalDesc = desc("evaluation_interval_seconds", "Configured time between evaluations.")
 )
 
 // Exporter is a prometheus.Collector that exposes the latest evaluation
@@ -62,7 +63,7 @@ func (x *Exporter) Describe(ch chan<- *prometheus.Desc) {
 		overallScoreDesc, overallStatusDesc, componentInfoDesc, componentStatusDesc, componentScoreDesc,
 		componentTransitionsDesc, metricValueDesc, metricThresholdDesc, metricStatusDesc,
 		checkDurationDesc, checkSuccessDesc, checkLastSuccessDesc,
-		evaluationDurationDesc, lastEvaluationDesc, historySnapshotsDesc,
+		evaluationDurationDesc, lastEvaluationDesc, historySnapshotsDesc, evaluationIntervalDesc,
 	} {
 		ch <- d
 	}
@@ -99,6 +100,7 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 	gauge(evaluationDurationDesc, snap.Duration.Seconds())
 	gauge(lastEvaluationDesc, float64(snap.Time.UnixNano())/1e9)
 	gauge(historySnapshotsDesc, float64(ev.HistorySize))
+	gauge(evaluationIntervalDesc, ev.Interval.Seconds())
 
 	for _, c := range snap.Components {
 		gauge(componentInfoDesc, 1, c.Name, c.Kind)

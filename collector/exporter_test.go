@@ -108,6 +108,9 @@ healthmon_last_evaluation_timestamp_seconds 1.7e+09
 # HELP healthmon_history_snapshots Snapshots held in the history. Refreshed every evaluation interval, not at scrape.
 # TYPE healthmon_history_snapshots gauge
 healthmon_history_snapshots 1
+# HELP healthmon_evaluation_interval_seconds Configured time between evaluations. Refreshed every evaluation interval, not at scrape.
+# TYPE healthmon_evaluation_interval_seconds gauge
+healthmon_evaluation_interval_seconds 60
 # HELP healthmon_component_info Configured component and its check kind, always 1. Refreshed every evaluation interval, not at scrape.
 # TYPE healthmon_component_info gauge
 healthmon_component_info{component="api",kind="go"} 1
@@ -119,7 +122,7 @@ healthmon_component_info{component="disk",kind="go"} 1
 		"healthmon_check_last_success_timestamp_seconds", "healthmon_check_success", "healthmon_component_score",
 		"healthmon_component_status", "healthmon_metric_status", "healthmon_metric_threshold", "healthmon_metric_value",
 		"healthmon_overall_score", "healthmon_overall_status", "healthmon_last_evaluation_timestamp_seconds",
-		"healthmon_history_snapshots", "healthmon_component_info",
+		"healthmon_history_snapshots", "healthmon_component_info", "healthmon_evaluation_interval_seconds",
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
