@@ -69,6 +69,11 @@ func NewMux(o Options) (*http.ServeMux, error) {
 			}
 			fmt.Fprintln(w, "Reloaded")
 		})
+		// Without this, a GET would fall through to the landing page's 404.
+		mux.HandleFunc("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "Only POST reloads the configuration.", http.StatusMethodNotAllowed)
+		})
 	}
 	if o.TelemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
