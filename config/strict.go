@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"sort"
@@ -42,10 +43,21 @@ func checkFields(node *yaml.Node, t reflect.Type, path string) error {
 		}
 		return nil
 	}
+	if pt := reflect.PointerTo(t); pt.Implements(textUnmarshalerType) && !pt.Implements(yamlUnmarshalerType) &&
+		!pt.Implements(obsoleteUnmarshalerType) && node.Kind == yaml.ScalarNode && node.Tag != "!!null" {
+		// Enumerations such as direction: their own errors carry no line.
+		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(node.Value)); err != nil {
+			return lineError(node.Line, path, "%v", err)
+		}
+		return nil
+	}
+	if want, ok := wantKind(t); ok && node.Kind != want && !(node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
+		return lineError(node.Line, path, "want %s, got %s", kindName(want), kindName(node.Kind))
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if node.Kind != yaml.MappingNode {
-			return nil // the decoder reports the type mismatch
+			return nil // a type with its own decoding of other shapes
 		}
 		fields, rest := structFields(t)
 		for i := 0; i+1 < len(node.Content); i += 2 {
@@ -85,6 +97,61 @@ func checkFields(node *yaml.Node, t reflect.Type, path string) error {
 		}
 	}
 	return nil
+}
+
+var textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+
+// wantKind returns the YAML node kind that a Go type decodes from, for the
+// types whose shape is fixed: structs and maps from mappings. Types with
+// their own YAML decoding may take other shapes; lists are left to the
+// decoders, whose messages say more (a command given as one string).
+func wantKind(t reflect.Type) (yaml.Kind, bool) {
+	if mappingTypes[t] {
+		return yaml.MappingNode, true
+	}
+	if p := reflect.PointerTo(t); p.Implements(yamlUnmarshalerType) || p.Implements(obsoleteUnmarshalerType) {
+		return 0, false
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		if reflect.PointerTo(t).Implements(textUnmarshalerType) {
+			return 0, false
+		}
+		return yaml.MappingNode, true
+	}
+	return 0, false
+}
+
+// mappingTypes are the schema's own sections that decode themselves but
+// only ever from a mapping; their shape is checked here so that a list or a
+// value in their place is named with its field.
+var mappingTypes = map[reflect.Type]bool{}
+
+func init() {
+	for _, v := range []any{Global{}, Scoring{}, Component{}, Threshold{}, Prediction{}, SpikeConfig{}, SpikeMetric{},
+		LoadConfig{}, HysteresisConfig{}, SystemConfig{}, HTTPConfig{}, TCPConfig{}, FileConfig{}, ExecConfig{},
+		PromQLConfig{}, RayConfig{}, JSONAssertion{}, HTTPClient{}, TLSConfig{}} {
+		mappingTypes[reflect.TypeOf(v)] = true
+	}
+}
+
+var (
+	yamlUnmarshalerType     = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	obsoleteUnmarshalerType = reflect.TypeOf((*interface {
+		UnmarshalYAML(func(any) error) error
+	})(nil)).Elem()
+)
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "a mapping (key: value)"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a single value"
+	}
+	return "something else"
 }
 
 // itemName names a list item by its `name` key when it has one, else by
