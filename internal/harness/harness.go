@@ -209,6 +209,7 @@ func Start(t testing.TB, o Options) *Proc {
 		logs:   &SyncBuffer{},
 		done:   make(chan struct{}),
 	}
+	dieWithParent(p.Cmd)
 	p.Cmd.Env = append(os.Environ(), o.Env...)
 	p.Cmd.Dir = o.Dir
 	if p.Cmd.Dir == "" {
