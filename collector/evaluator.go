@@ -432,15 +432,21 @@ func (e *Evaluator) runCheck(ctx context.Context, c *component) result {
 	defer cancel()
 	done := make(chan result, 1)
 	go func() {
-		defer c.running.Store(false)
-		defer func() {
-			if p := recover(); p != nil {
-				e.logger.Error("check panicked", "component", c.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				done <- result{err: fmt.Errorf("check panicked: %v", p)}
-			}
+		var r result
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					e.logger.Error("check panicked", "component", c.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					r = result{err: fmt.Errorf("check panicked: %v", p)}
+				}
+			}()
+			r.readings, r.err = c.check.Check(cctx)
 		}()
-		readings, err := c.check.Check(cctx)
-		done <- result{readings: readings, err: err}
+		// Cleared before the result is sent, so that the next evaluation,
+		// which may start as soon as it is received, never finds the check
+		// still marked as running.
+		c.running.Store(false)
+		done <- r
 	}()
 	var r result
 	select {
