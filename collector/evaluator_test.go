@@ -182,7 +182,7 @@ func TestSystemCheckReadsTheHost(t *testing.T) {
 	for _, r := range sys.Readings {
 		got[r.ID()] = r
 	}
-	for _, m := range []string{"memory_used_ratio", "memory_available_bytes", "cpu_cores", "disk_used_ratio{/}", "disk_free_bytes{/}", "load1", "load5", "load15", "load_per_core"} {
+	for _, m := range []string{"memory_used_ratio", "memory_available_bytes", "cpu_cores", "disk_used_ratio{/}", "disk_free_bytes{/}", "load1", "load5", "load15", "load_per_core", "uptime_seconds"} {
 		r, ok := got[m]
 		if !ok || math.IsNaN(r.Value) || r.Value < 0 {
 			t.Errorf("%s: %+v", m, r)

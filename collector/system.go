@@ -10,6 +10,7 @@ import (
 
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
+	"github.com/shirou/gopsutil/v4/host"
 	"github.com/shirou/gopsutil/v4/load"
 	"github.com/shirou/gopsutil/v4/mem"
 
@@ -98,6 +99,12 @@ func (s *systemCheck) Check(ctx context.Context) ([]scoring.Reading, error) {
 			scoring.Reading{Metric: config.MetricLoad15, Value: avg.Load15},
 			scoring.Reading{Metric: config.MetricLoadPerCore, Value: avg.Load5 / float64(cores), Advice: adviceLoad},
 		)
+	}
+
+	// Uptime tells a recent reboot; it is informational unless thresholds
+	// are set, and its absence fails nothing.
+	if up, err := host.UptimeWithContext(ctx); err == nil {
+		readings = append(readings, scoring.Reading{Metric: config.MetricUptimeSeconds, Value: float64(up), Unit: scoring.UnitSeconds})
 	}
 
 	if len(failed) == 3 {

@@ -26,6 +26,7 @@ const (
 	MetricLoad5                = "load5"
 	MetricLoad15               = "load15"
 	MetricLoadPerCore          = "load_per_core"
+	MetricUptimeSeconds        = "uptime_seconds"
 )
 
 var nan = math.NaN()
@@ -44,6 +45,7 @@ var systemDefaults = map[string]*Threshold{
 	MetricLoad5:                th(scoring.HigherIsWorse, nan, nan, nan),
 	MetricLoad15:               th(scoring.HigherIsWorse, nan, nan, nan),
 	MetricLoadPerCore:          th(scoring.HigherIsWorse, 0.70, 1.50, 3.00),
+	MetricUptimeSeconds:        th(scoring.LowerIsWorse, nan, nan, nan),
 }
 
 func init() {
