@@ -119,17 +119,7 @@ func runRay(t *testing.T, c *config.Component, now time.Time) (scoring.Component
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	readings, checkErr := chk.Check(ctx)
-	for i := range readings {
-		if th, ok := c.ThresholdsFor(readings[i].Metric, readings[i].Resource); ok {
-			readings[i].Thresholds = th
-		}
-	}
-	h := scoring.Assess(c.Name, c.Kind, readings, checkErr)
-	byID := map[string]scoring.Reading{}
-	for _, r := range h.Readings {
-		byID[r.ID()] = r
-	}
-	return h, byID, checkErr
+	return judge(c, readings, checkErr)
 }
 
 // want is an expected reading: its value (NaN for unknown) and status.

@@ -1,17 +1,10 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -21,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/healthmon/healthmon/internal/harness"
+	"github.com/healthmon/healthmon/internal/testutil"
 )
 
 // testCert is a self-signed certificate for 127.0.0.1, made for one test.
@@ -30,40 +24,9 @@ type testCert struct {
 	pool              *x509.CertPool
 }
 
-func newTestCert(t *testing.T, dir string) testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "healthmon test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc := testCert{certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem"), cert: cert, pool: x509.NewCertPool()}
-	tc.pool.AddCert(cert)
-	writeFile(t, tc.certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	writeFile(t, tc.keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
-	return tc
+func newTestCert(t *testing.T) testCert {
+	c := testutil.SelfSignedCert(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	return testCert{certFile: c.CertFile, keyFile: c.KeyFile, cert: c.X509, pool: c.Pool}
 }
 
 // basicAuth adds credentials to every request.
@@ -91,7 +54,7 @@ func tlsClient(pool *x509.CertPool) *http.Client {
 // nothing.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	tc := newTestCert(t, dir)
+	tc := newTestCert(t)
 	webConfig := filepath.Join(dir, "web.yml")
 	writeFile(t, webConfig, "tls_server_config:\n  cert_file: "+tc.certFile+"\n  key_file: "+tc.keyFile+"\n")
 	p := harness.Start(t, harness.Options{
@@ -141,7 +104,7 @@ func TestTLS(t *testing.T) {
 // ones.
 func TestBasicAuth(t *testing.T) {
 	dir := t.TempDir()
-	tc := newTestCert(t, dir)
+	tc := newTestCert(t)
 	const user, password = "prometheus", "s3cret-scrape-password"
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
