@@ -312,11 +312,7 @@ func (e *Evaluator) publish(start time.Time, duration time.Duration, policy scor
 	for i, c := range components {
 		r := results[i]
 		if c.cfg != nil {
-			for j := range r.readings {
-				if t, ok := c.cfg.ThresholdsFor(r.readings[j].Metric, r.readings[j].Resource); ok {
-					r.readings[j].Thresholds = t
-				}
-			}
+			c.cfg.ApplyThresholds(r.readings)
 		}
 		if r.absent {
 			healths[i] = scoring.ComponentHealth{Name: c.name, Kind: c.kind, Status: scoring.StatusUnknown, CheckedAt: r.done, Issues: []string{}, Recommendations: []string{}}

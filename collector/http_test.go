@@ -57,11 +57,7 @@ func checkComponent(t *testing.T, c *config.Component) (scoring.ComponentHealth,
 
 // judge applies the component's thresholds and assesses the readings.
 func judge(c *config.Component, readings []scoring.Reading, err error) (scoring.ComponentHealth, map[string]scoring.Reading, error) {
-	for i := range readings {
-		if th, ok := c.ThresholdsFor(readings[i].Metric, readings[i].Resource); ok {
-			readings[i].Thresholds = th
-		}
-	}
+	c.ApplyThresholds(readings)
 	h := scoring.Assess(c.Name, c.Kind, readings, err)
 	byID := map[string]scoring.Reading{}
 	for _, r := range h.Readings {

@@ -239,6 +239,17 @@ func (c *Component) ThresholdsFor(metric, resource string) (scoring.Thresholds, 
 	return scoring.Thresholds{}, false
 }
 
+// ApplyThresholds sets each reading's thresholds to the configured ones
+// where the component configures any; a reading without configured
+// thresholds keeps those its check gave it (a plugin's perfdata levels).
+func (c *Component) ApplyThresholds(readings []scoring.Reading) {
+	for i := range readings {
+		if t, ok := c.ThresholdsFor(readings[i].Metric, readings[i].Resource); ok {
+			readings[i].Thresholds = t
+		}
+	}
+}
+
 // CheckTimeout returns the component's timeout, or the global one.
 func (c *Component) CheckTimeout(g Global) time.Duration {
 	if c.Timeout > 0 {
