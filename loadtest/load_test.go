@@ -37,11 +37,7 @@ func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
 
 func goroutines(t *testing.T, p *harness.Proc) float64 {
 	t.Helper()
-	v, ok := harness.Value(p.Metrics(t), "go_goroutines")
-	if !ok {
-		t.Fatal("no go_goroutines")
-	}
-	return v
+	return p.MustValue(t, "go_goroutines")
 }
 
 // TestConcurrentScrapers runs the built binary on loopback with the default

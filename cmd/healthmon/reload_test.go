@@ -188,20 +188,12 @@ func getHealth(t *testing.T, p *harness.Proc) healthJSON {
 
 func lastEvaluation(t *testing.T, p *harness.Proc) float64 {
 	t.Helper()
-	v, ok := harness.Value(p.Metrics(t), "healthmon_last_evaluation_timestamp_seconds")
-	if !ok {
-		t.Fatal("no healthmon_last_evaluation_timestamp_seconds")
-	}
-	return v
+	return p.MustValue(t, "healthmon_last_evaluation_timestamp_seconds")
 }
 
 func reloadSuccessful(t *testing.T, p *harness.Proc) float64 {
 	t.Helper()
-	v, ok := harness.Value(p.Metrics(t), "healthmon_config_last_reload_successful")
-	if !ok {
-		t.Fatal("no healthmon_config_last_reload_successful")
-	}
-	return v
+	return p.MustValue(t, "healthmon_config_last_reload_successful")
 }
 
 // hasComponentSeries reports whether any series on /metrics names the

@@ -332,6 +332,17 @@ func ParseMetrics(text string) (map[string]*dto.MetricFamily, error) {
 	return parser.TextToMetricFamilies(strings.NewReader(text))
 }
 
+// MustValue scrapes the process and returns the value of the series of
+// name with the given label pairs; the test fails when it is absent.
+func (p *Proc) MustValue(t testing.TB, name string, labels ...string) float64 {
+	t.Helper()
+	v, ok := Value(p.Metrics(t), name, labels...)
+	if !ok {
+		t.Fatalf("no %s%v in /metrics", name, labels)
+	}
+	return v
+}
+
 // Value returns the value of the series of a family whose labels include
 // the given name=value pairs, and whether one was found.
 func Value(mfs map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
